@@ -1,0 +1,43 @@
+using System.CommandLine;
+using Spectre.Console;
+using TextSSL.Runtime;
+
+namespace TextSSL.Cli.Commands;
+
+/// <summary><c>textssl doctor</c>: can this machine train, and if not, what to do.</summary>
+internal static class DoctorCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("doctor", "Check the environment: .NET, TorchSharp and libtorch versions, where libtorch was loaded from, " +
+                                            "the libstdc++ requirement, CPU threads, CUDA devices, and the build's libtorch backend. Exits 1 when training cannot run.");
+        command.SetAction(_ => Run(AnsiConsole.Console));
+        return command;
+    }
+
+    public static int Run(IAnsiConsole console)
+    {
+        var r = EnvironmentReport.Gather();
+        var table = new Table().Border(TableBorder.Rounded).AddColumn("check").AddColumn("value");
+        void Row(string k, string v, bool ok = true) => table.AddRow(Markup.Escape(k), ok ? Markup.Escape(v) : $"[red]{Markup.Escape(v)}[/]");
+        Row(".NET runtime", r.DotNetVersion);
+        Row("TorchSharp", r.TorchSharpVersion);
+        Row("libtorch", r.LibTorchVersion ?? "not loaded", r.Load.Ok);
+        Row("backend (build)", r.Backend);
+        Row("libtorch loaded from", r.LibTorchDirectory ?? (r.Load.Ok ? "(bundled with the build)" : "-"));
+        if (r.LibStdCxxPath is not null)
+            Row("libstdc++ GLIBCXX_3.4.32", $"{(r.LibStdCxxOk ? "yes" : "MISSING")} ({r.LibStdCxxPath})", r.LibStdCxxOk);
+        Row("CPU threads", r.CpuThreads.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Row("CUDA", r.CudaAvailable ? $"available, {r.CudaDevices.Count} device(s)" : "not available");
+        foreach (var d in r.CudaDevices) Row("  device", d);
+        console.Write(table);
+        if (r.CanTrain)
+        {
+            console.MarkupLine($"[green]ok:[/] training can run on {(r.CudaAvailable ? "CUDA and CPU" : "CPU")}.");
+            return 0;
+        }
+        console.MarkupLine($"[red]problem:[/] {Markup.Escape(r.Load.Problem ?? "libtorch did not load")}");
+        console.MarkupLine($"[yellow]what to do:[/] {Markup.Escape(r.Load.Advice ?? "run tools/setup.sh")}");
+        return 1;
+    }
+}

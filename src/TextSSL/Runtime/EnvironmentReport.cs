@@ -1,0 +1,79 @@
+using System.Runtime.InteropServices;
+using TorchSharp;
+
+namespace TextSSL.Runtime;
+
+/// <summary>What <c>textssl doctor</c> reports: versions, where libtorch came from, libstdc++, threads, CUDA.</summary>
+/// <param name="DotNetVersion">The .NET runtime version.</param>
+/// <param name="TorchSharpVersion">The TorchSharp assembly version.</param>
+/// <param name="LibTorchVersion">libtorch's version, when it loaded.</param>
+/// <param name="Backend">The backend this build uses (cpu, cpu-all, cuda, external).</param>
+/// <param name="LibTorchDirectory">Where libtorch was loaded from, when known.</param>
+/// <param name="LibStdCxxPath">The libstdc++ the loader resolves (Linux).</param>
+/// <param name="LibStdCxxOk">Whether it provides GLIBCXX_3.4.32.</param>
+/// <param name="CpuThreads">libtorch's intra-op thread count (or the core count when libtorch did not load).</param>
+/// <param name="CudaAvailable">Whether CUDA is usable.</param>
+/// <param name="CudaDevices">The CUDA devices, by name and memory.</param>
+/// <param name="Load">The outcome of loading libtorch.</param>
+public sealed record EnvironmentReport(
+    string DotNetVersion,
+    string TorchSharpVersion,
+    string? LibTorchVersion,
+    string Backend,
+    string? LibTorchDirectory,
+    string? LibStdCxxPath,
+    bool LibStdCxxOk,
+    int CpuThreads,
+    bool CudaAvailable,
+    IReadOnlyList<string> CudaDevices,
+    NativeLoadResult Load)
+{
+    /// <summary>Whether training can run on this machine (libtorch loaded and computes).</summary>
+    public bool CanTrain => Load.Ok;
+
+    /// <summary>Gathers the report; never throws for environment problems.</summary>
+    public static EnvironmentReport Gather()
+    {
+        var load = TorchRuntime.TryLoad();
+        string? libtorchVersion = null;
+        var threads = Environment.ProcessorCount;
+        var cuda = false;
+        var devices = new List<string>();
+        if (load.Ok)
+        {
+            libtorchVersion = torch.__version__;
+            threads = torch.get_num_threads();
+            cuda = torch.cuda.is_available();
+            if (cuda)
+                for (var i = 0; i < torch.cuda.device_count(); i++)
+                    devices.Add(CudaDeviceDescription(i));
+        }
+        return new EnvironmentReport(
+            RuntimeInformation.FrameworkDescription,
+            typeof(torch).Assembly.GetName().Version?.ToString() ?? "unknown",
+            libtorchVersion,
+            TorchRuntime.Backend,
+            load.LibTorchDirectory,
+            OperatingSystem.IsLinux() ? LibStdCxx.ResolvedPath() : null,
+            !OperatingSystem.IsLinux() || LibStdCxx.HasGlibcxx3432(),
+            threads,
+            cuda,
+            devices,
+            load);
+    }
+
+    private static string CudaDeviceDescription(int index)
+    {
+        // TorchSharp binds no device-properties query; nvidia-smi, when present, names the card and its memory.
+        try
+        {
+            using var p = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("nvidia-smi",
+                $"--query-gpu=name,memory.total --format=csv,noheader -i {index}") { RedirectStandardOutput = true, RedirectStandardError = true })!;
+            var line = p.StandardOutput.ReadToEnd().Trim();
+            p.WaitForExit();
+            if (p.ExitCode == 0 && line.Length > 0) return $"cuda:{index} {line}";
+        }
+        catch (System.ComponentModel.Win32Exception) { }
+        return $"cuda:{index}";
+    }
+}

@@ -1,0 +1,39 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace TextSSL.Tokenization;
+
+/// <summary>The JSON sidecar saved beside every tokenizer's own files.</summary>
+/// <param name="Kind">Which loader reads the directory (<c>char</c>, <c>bpe</c>, ...).</param>
+/// <param name="Version">Format version of this sidecar.</param>
+/// <param name="Pattern">The pre-tokenization regex, for BPE kinds.</param>
+/// <param name="Specials">The special tokens.</param>
+/// <param name="ReplaceUnknown">Whether unseen input maps to the unknown token instead of failing.</param>
+public sealed record TokenizerSidecar(
+    string Kind,
+    int Version,
+    string? Pattern,
+    List<SpecialTokenEntry> Specials,
+    bool ReplaceUnknown = false)
+{
+    /// <summary>Serializer options for sidecars and other TextSSL JSON files.</summary>
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+    };
+}
+
+/// <summary>A special token as written in a sidecar.</summary>
+/// <param name="Text">Its text.</param>
+/// <param name="Id">Its id.</param>
+/// <param name="Role">Its role.</param>
+public sealed record SpecialTokenEntry(string Text, int Id, SpecialTokenRole Role)
+{
+    /// <summary>Converts from the in-memory form.</summary>
+    public static SpecialTokenEntry From(SpecialToken t) => new(t.Text, t.Id, t.Role);
+
+    /// <summary>Converts to the in-memory form.</summary>
+    public SpecialToken ToToken() => new(Text, Id, Role);
+}
