@@ -59,7 +59,8 @@ public static class TorchRuntime
         }
     }
 
-    internal static (string Problem, string Advice) Diagnose(Exception ex)
+    /// <summary>Explains a native-load failure: what is missing and what to run.</summary>
+    public static (string Problem, string Advice) Diagnose(Exception ex)
     {
         if (OperatingSystem.IsLinux() && !LibStdCxx.HasGlibcxx3432())
             return ("libtorch could not be loaded: TorchSharp's native wrapper needs GLIBCXX_3.4.32 " +
