@@ -36,6 +36,16 @@ public static class TokenizerStore
     }
 
     /// <summary>
+    /// Opens a tokenizer by directory (saved by <see cref="Save"/> or another toolkit's files) or by name.
+    /// </summary>
+    /// <exception cref="TextSslException">Neither a tokenizer directory nor a known name.</exception>
+    public static TextTokenizer Open(string directoryOrName)
+    {
+        if (Directory.Exists(directoryOrName)) return Load(directoryOrName);
+        throw new TextSslException($"tokenizer '{directoryOrName}' is neither a directory nor a known tokenizer name.");
+    }
+
+    /// <summary>
     /// Loads a tokenizer from a directory saved by <see cref="Save"/>, checking its recorded fingerprint.
     /// </summary>
     /// <exception cref="TextSslException">The directory is missing, incomplete, of an unknown kind, or its files were changed.</exception>

@@ -1,0 +1,13 @@
+using System.CommandLine;
+
+namespace TextSSL.Cli.Commands;
+
+/// <summary><c>textssl bench</c>: benchmark commands that print measured figures (and write CSV/Markdown).</summary>
+internal static class BenchCommand
+{
+    public static Command Create()
+    {
+        var bench = new Command("bench", "Benchmarks: each subcommand measures one stage (warm-up excluded, medians over repeats) and prints a table.");
+        return bench;
+    }
+}
