@@ -60,9 +60,12 @@ public static class TorchRuntime
     }
 
     /// <summary>Explains a native-load failure: what is missing and what to run.</summary>
-    public static (string Problem, string Advice) Diagnose(Exception ex)
+    public static (string Problem, string Advice) Diagnose(Exception ex) =>
+        Diagnose(ex, !OperatingSystem.IsLinux() || LibStdCxx.HasGlibcxx3432());
+
+    internal static (string Problem, string Advice) Diagnose(Exception ex, bool libStdCxxOk)
     {
-        if (OperatingSystem.IsLinux() && !LibStdCxx.HasGlibcxx3432())
+        if (!libStdCxxOk)
             return ("libtorch could not be loaded: TorchSharp's native wrapper needs GLIBCXX_3.4.32 " +
                     $"(libstdc++ of GCC 13+), and '{LibStdCxx.ResolvedPath() ?? "libstdc++.so.6"}' does not provide it.",
                     "Run tools/setup.sh (on Debian 12 it installs Debian 13's libstdc++6 through a low-pinned apt source; " +
