@@ -21,11 +21,12 @@ internal static class BenchTokenizerCommand
         var bigMb = new Option<int>("--big-mb") { Description = "Size of the generated large corpus in MB.", DefaultValueFactory = _ => 10 };
         var repeats = new Option<int>("--repeats") { Description = "Timed repeats (after a warm-up); the median is reported.", DefaultValueFactory = _ => 3 };
         var skipBig = new Option<bool>("--skip-big") { Description = "Skip the large-corpus training." };
+        var markdown = new Option<string?>("--markdown") { Description = "Also write the results as a Markdown table to this file." };
         var cmd = new Command("tokenizer", "Benchmark the tokenizer stage: BPE training on the small corpus to 4,096 tokens (target <= 3 s) and on a 10 MB corpus to 16,384 " +
                                            "(target <= 30 s, peak memory <= 1 GB), encoding speed of the trained tokenizer vs Microsoft.ML.Tokenizers' GPT-2 tiktoken encoder " +
                                            "on the same text (target >= 0.9x, one thread), and bytes per token for both.")
         {
-            corpus, bigFile, bigMb, repeats, skipBig,
+            corpus, bigFile, bigMb, repeats, skipBig, markdown,
         };
         cmd.SetAction(async (pr, ct) =>
         {
@@ -119,6 +120,13 @@ internal static class BenchTokenizerCommand
             var table = new Table().Border(TableBorder.Rounded).AddColumn("measure").AddColumn("value").AddColumn("target");
             foreach (var (m, v, t) in rows) table.AddRow(Markup.Escape(m), Markup.Escape(v), Markup.Escape(t));
             AnsiConsole.Write(table);
+            if (pr.GetValue(markdown) is { } md)
+            {
+                var sb = new StringBuilder("| measure | value | target |\n|---|---|---|\n");
+                foreach (var (m, v, t) in rows) sb.Append(Inv, $"| {m} | {v} | {t} |\n");
+                AtomicFile.WriteAllText(md, sb.ToString());
+                AnsiConsole.MarkupLine($"[grey]wrote {Markup.Escape(md)}[/]");
+            }
             return 0;
         });
         return cmd;

@@ -57,9 +57,11 @@ internal static class TokenizerCommand
             var trainer = new BpeTrainer(options);
             var err = Console.Error;
             var lastPhase = (BpeTrainingPhase?)null;
+            var lastCounted = 0L;
             var progress = new InlineProgress<BpeTrainingProgress>(p =>
             {
                 if (p.Phase != lastPhase) { lastPhase = p.Phase; err.WriteLine(p.Phase == BpeTrainingPhase.Counting ? "counting pre-tokens..." : "learning merges..."); }
+                if (p.Phase == BpeTrainingPhase.Counting && p.Done / 50_000_000 != lastCounted) { lastCounted = p.Done / 50_000_000; err.WriteLine($"  {p.Done / 1e6:F0}M of ~{p.Total / 1e6:F0}M characters read"); }
                 if (p.Phase == BpeTrainingPhase.Merging && p.Total > 0 && p.Done % 2048 == 0) err.WriteLine($"  {p.Done}/{p.Total} merges");
             });
             var result = await trainer.TrainFilesAsync(pr.GetValue(input)!, progress, ct);

@@ -40,7 +40,8 @@ public static class TokenizerStore
     /// <summary>
     /// Opens a tokenizer by directory or name: a directory saved by <see cref="Save"/>; a directory of another toolkit's
     /// files (<c>vocab.json</c> + <c>merges.txt</c>, BERT <c>vocab.txt</c>, or one <c>*.tiktoken</c> rank file); a
-    /// <c>.tiktoken</c> file; or a built-in name (<c>gpt2</c>, <c>r50k</c>, <c>cl100k</c>, <c>o200k</c>).
+    /// <c>.tiktoken</c> file; or a built-in name (<c>gpt2</c>, <c>r50k</c>, <c>cl100k</c>, <c>o200k</c>), optionally with
+    /// <c>+specials</c> (<c>gpt2+specials</c>) to add the standard roles it lacks (<c>[MASK]</c>, <c>[CLS]</c>, <c>[SEP]</c>, <c>[PAD]</c>) after its vocabulary.
     /// </summary>
     /// <exception cref="TextSslException">Neither a tokenizer directory nor a known name.</exception>
     public static TextTokenizer Open(string directoryOrName)
@@ -54,6 +55,9 @@ public static class TokenizerStore
         if (File.Exists(directoryOrName) && directoryOrName.EndsWith(".tiktoken", StringComparison.OrdinalIgnoreCase))
             return TiktokenTextTokenizer.FromRankFile(directoryOrName);
         if (TiktokenEncoding.Find(directoryOrName) is not null) return TiktokenTextTokenizer.FromName(directoryOrName);
+        const string withSpecials = "+specials";
+        if (directoryOrName.EndsWith(withSpecials, StringComparison.OrdinalIgnoreCase) && TiktokenEncoding.Find(directoryOrName[..^withSpecials.Length]) is not null)
+            return TiktokenTextTokenizer.FromName(directoryOrName[..^withSpecials.Length]).WithSpecials(SpecialTokenSpec.Standard);
         throw new TextSslException($"tokenizer '{directoryOrName}' is neither a directory nor a known tokenizer name ({TiktokenEncoding.Names}).");
     }
 

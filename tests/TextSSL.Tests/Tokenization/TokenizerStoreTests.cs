@@ -105,6 +105,22 @@ public class TokenizerStoreTests
         Assert.That(loaded.Encode(_sample), Is.EqualTo(gpt2.Encode(_sample)));
     }
 
+    [Test]
+    public void Named_tiktoken_with_specials_adds_the_missing_standard_roles_and_keeps_them_when_saved()
+    {
+        var t = TokenizerStore.Open("gpt2+specials");
+        Assert.That(t.Specials.IdOf(SpecialTokenRole.EndOfText), Is.EqualTo(50256));
+        Assert.That(new[] { SpecialTokenRole.Mask, SpecialTokenRole.Cls, SpecialTokenRole.Sep, SpecialTokenRole.Pad }.Select(r => t.Specials.IdOf(r)),
+            Is.EqualTo(new int?[] { 50257, 50258, 50259, 50260 }));
+        Assert.That(t.VocabSize, Is.EqualTo(50261));
+        Assert.That(t.Decode([50257, 50256]), Is.EqualTo("[MASK]<|endoftext|>"));
+        TokenizerStore.Save(t, _dir.Path("gpt2-specials"));
+        var loaded = TokenizerStore.Load(_dir.Path("gpt2-specials"));
+        Assert.That(loaded.Specials.All, Is.EqualTo(t.Specials.All));
+        Assert.That(loaded.Fingerprint, Is.EqualTo(t.Fingerprint));
+        Assert.That(loaded.Fingerprint, Is.Not.EqualTo(TokenizerStore.Open("gpt2").Fingerprint));
+    }
+
     [TestCase("gpt2", "gpt2")]
     [TestCase("r50k", "r50k_base")]
     [TestCase("cl100k", "cl100k_base")]
@@ -154,6 +170,7 @@ public class TokenizerStoreTests
         Assert.That(t.LowerCase, Is.True);
         Assert.That(t.Encode("The whales."), Is.EqualTo(new[] { 5, 6, 7, 10 }));
         Assert.That(t.Encode("zebra"), Is.EqualTo(new[] { 1 }));
+        Assert.That(t.Encode("a [MASK] whale"), Does.Not.Contain(4), "special-token text in the input is ordinary text");
         Assert.That(t.Decode([5, 6, 7, 10]), Is.EqualTo("the whales."));
         Assert.That(t.Specials.IdOf(SpecialTokenRole.Mask), Is.EqualTo(4));
         Assert.That(t.Specials.IdOf(SpecialTokenRole.Cls), Is.EqualTo(2));
