@@ -16,6 +16,18 @@ public sealed record TokenizerSidecar(
     List<SpecialTokenEntry> Specials,
     bool ReplaceUnknown = false)
 {
+    /// <summary>Gets the name of a built-in pretrained tokenizer (<c>gpt2</c>, <c>cl100k</c>, ...); its files then come from Microsoft.ML.Tokenizers.Data.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Name { get; init; }
+
+    /// <summary>Gets the short name of <see cref="Pattern"/> (<c>gpt4</c>, <c>gpt2</c>, <c>o200k</c> or <c>custom</c>), for people reading the file.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? PatternName { get; init; }
+
+    /// <summary>Gets whether text is lower-cased before tokenization (WordPiece).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public bool? LowerCase { get; init; }
+
     /// <summary>Serializer options for sidecars and other TextSSL JSON files.</summary>
     public static readonly JsonSerializerOptions Json = new()
     {

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using TextSSL.Tokenization.Bpe;
+using TextSSL.Tokenization.Pretrained;
 
 namespace TextSSL.Tokenization;
 
@@ -36,13 +38,50 @@ public static class TokenizerStore
     }
 
     /// <summary>
-    /// Opens a tokenizer by directory (saved by <see cref="Save"/> or another toolkit's files) or by name.
+    /// Opens a tokenizer by directory or name: a directory saved by <see cref="Save"/>; a directory of another toolkit's
+    /// files (<c>vocab.json</c> + <c>merges.txt</c>, BERT <c>vocab.txt</c>, or one <c>*.tiktoken</c> rank file); a
+    /// <c>.tiktoken</c> file; or a built-in name (<c>gpt2</c>, <c>r50k</c>, <c>cl100k</c>, <c>o200k</c>), optionally with
+    /// <c>+specials</c> (<c>gpt2+specials</c>) to add the standard roles it lacks (<c>[MASK]</c>, <c>[CLS]</c>, <c>[SEP]</c>, <c>[PAD]</c>) after its vocabulary.
     /// </summary>
     /// <exception cref="TextSslException">Neither a tokenizer directory nor a known name.</exception>
     public static TextTokenizer Open(string directoryOrName)
     {
-        if (Directory.Exists(directoryOrName)) return Load(directoryOrName);
-        throw new TextSslException($"tokenizer '{directoryOrName}' is neither a directory nor a known tokenizer name.");
+        if (Directory.Exists(directoryOrName))
+        {
+            var sidecar = Path.Combine(directoryOrName, TokenizerFiles.Sidecar);
+            if (File.Exists(sidecar) && IsTextSslSidecar(sidecar)) return Load(directoryOrName);
+            return OpenForeign(directoryOrName);
+        }
+        if (File.Exists(directoryOrName) && directoryOrName.EndsWith(".tiktoken", StringComparison.OrdinalIgnoreCase))
+            return TiktokenTextTokenizer.FromRankFile(directoryOrName);
+        if (TiktokenEncoding.Find(directoryOrName) is not null) return TiktokenTextTokenizer.FromName(directoryOrName);
+        const string withSpecials = "+specials";
+        if (directoryOrName.EndsWith(withSpecials, StringComparison.OrdinalIgnoreCase) && TiktokenEncoding.Find(directoryOrName[..^withSpecials.Length]) is not null)
+            return TiktokenTextTokenizer.FromName(directoryOrName[..^withSpecials.Length]).WithSpecials(SpecialTokenSpec.Standard);
+        throw new TextSslException($"tokenizer '{directoryOrName}' is neither a directory nor a known tokenizer name ({TiktokenEncoding.Names}).");
+    }
+
+    private static TextTokenizer OpenForeign(string directory)
+    {
+        if (File.Exists(Path.Combine(directory, VocabMergesTokenizer.VocabFile)) && File.Exists(Path.Combine(directory, VocabMergesTokenizer.MergesFile)))
+            return VocabMergesTokenizer.FromDirectory(directory);
+        if (File.Exists(Path.Combine(directory, WordPieceTextTokenizer.VocabFile))) return WordPieceTextTokenizer.FromDirectory(directory);
+        var rankFiles = Directory.GetFiles(directory, "*.tiktoken");
+        if (rankFiles.Length == 1) return TiktokenTextTokenizer.FromRankFile(rankFiles[0]);
+        if (rankFiles.Length > 1)
+            throw new TextSslException($"'{directory}' holds {rankFiles.Length} .tiktoken files; open one of them by its path.");
+        throw new TextSslException($"'{directory}' holds no tokenizer: expected a TextSSL {TokenizerFiles.Sidecar}, vocab.json + merges.txt, vocab.txt, or a .tiktoken file.");
+    }
+
+    private static bool IsTextSslSidecar(string path)
+    {
+        // Hugging Face directories also have a tokenizer.json, in a different format: ours has a "kind".
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
+            return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("kind", out var kind) && kind.ValueKind == JsonValueKind.String;
+        }
+        catch (JsonException) { return true; } // let Load report the broken file
     }
 
     /// <summary>
@@ -66,9 +105,14 @@ public static class TokenizerStore
         TokenizerSidecar sidecar;
         try { sidecar = JsonSerializer.Deserialize<TokenizerSidecar>(File.ReadAllText(sidecarPath), TokenizerSidecar.Json)!; }
         catch (JsonException ex) { throw new TextSslException($"{sidecarPath} is not valid JSON: {ex.Message}", ex); }
+        if (sidecar?.Kind is null) throw new TextSslException($"{sidecarPath} is not a TextSSL tokenizer sidecar (it has no \"kind\"). Open the directory with TokenizerStore.Open to read another toolkit's files.");
         return sidecar.Kind switch
         {
             "char" => CharTokenizer.Load(directory, sidecar),
+            "bpe" => ByteLevelBpeTokenizer.Load(directory, sidecar),
+            "tiktoken" => TiktokenTextTokenizer.Load(directory, sidecar),
+            "vocab-merges" => VocabMergesTokenizer.Load(directory, sidecar),
+            "wordpiece" => WordPieceTextTokenizer.Load(directory, sidecar),
             _ => throw new TextSslException($"{sidecarPath}: unknown tokenizer kind '{sidecar.Kind}'."),
         };
     }

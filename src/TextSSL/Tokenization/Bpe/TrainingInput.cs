@@ -1,0 +1,131 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Unicode;
+
+namespace TextSSL.Tokenization.Bpe;
+
+/// <summary>
+/// Reads training text from files and directories as a stream of chunks of bounded size, validating UTF-8.
+/// </summary>
+/// <remarks>
+/// Each file is one document: no pre-token spans two files. Inside a file, chunks are cut only before a space or
+/// tab that follows a non-whitespace character, where neither the GPT-2 nor the GPT-4 pattern can join the two
+/// sides, so splitting a chunk gives the same pre-tokens as splitting the whole file. A leading UTF-8 byte-order
+/// mark is dropped.
+/// </remarks>
+internal static class TrainingInput
+{
+    private const int ReadBlockBytes = 1 << 20;
+
+    /// <summary>Target chunk size in chars; a chunk grows past it only while no safe cut point appears.</summary>
+    internal const int ChunkChars = 1 << 20;
+
+    /// <summary>Hard limit: a run this long without a safe cut point is cut anyway (between code points).</summary>
+    private const int MaxChunkChars = 16 << 20;
+
+    /// <summary>Expands files and directories (recursively, hidden entries skipped) into an ordinal-sorted file list.</summary>
+    /// <exception cref="TextSslException">No inputs, a path that does not exist, or no files found.</exception>
+    public static IReadOnlyList<string> ExpandFiles(IEnumerable<string> inputs)
+    {
+        var files = new List<string>();
+        var any = false;
+        foreach (var input in inputs)
+        {
+            any = true;
+            if (File.Exists(input)) files.Add(Path.GetFullPath(input));
+            else if (Directory.Exists(input))
+            {
+                var found = Directory.EnumerateFiles(input, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.Hidden | FileAttributes.System })
+                    .Where(f => !Path.GetRelativePath(input, f).Split(Path.DirectorySeparatorChar).Any(p => p.StartsWith('.')))
+                    .Select(Path.GetFullPath)
+                    .Order(StringComparer.Ordinal)
+                    .ToList();
+                if (found.Count == 0) throw new TextSslException($"input directory '{input}' contains no files. Point --input at text files or a directory of them.");
+                files.AddRange(found);
+            }
+            else throw new TextSslException($"input '{input}' does not exist. Check the path given to --input.");
+        }
+        if (!any) throw new TextSslException("no training input given. Pass one or more files or directories with --input.");
+        return files.Distinct(StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>Reads one file as UTF-8 text chunks.</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="replaceInvalid">Replace invalid UTF-8 sequences with U+FFFD instead of failing.</param>
+    /// <param name="cancellationToken">Stops reading.</param>
+    /// <exception cref="TextSslException">The file is not valid UTF-8 (names the file and the byte offset).</exception>
+    public static IEnumerable<string> ReadChunks(string path, bool replaceInvalid, CancellationToken cancellationToken = default)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        var bytes = ArrayPool<byte>.Shared.Rent(ReadBlockBytes);
+        var chars = new char[ChunkChars * 2];
+        try
+        {
+            long consumedBytes = 0; // file offset of bytes[0]
+            var byteCount = 0;      // undecoded bytes held in `bytes`
+            var charCount = 0;      // decoded chars not yet emitted
+            var first = true;
+            while (true)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var read = stream.Read(bytes, byteCount, ReadBlockBytes - byteCount);
+                byteCount += read;
+                var final = read == 0;
+                var start = 0;
+                if (first)
+                {
+                    if (byteCount >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF) start = 3;
+                    first = false;
+                }
+
+                if (chars.Length - charCount < byteCount) Array.Resize(ref chars, charCount + byteCount + ChunkChars);
+                var status = Utf8.ToUtf16(bytes.AsSpan(start, byteCount - start), chars.AsSpan(charCount), out var bytesRead, out var charsWritten,
+                                          replaceInvalidSequences: replaceInvalid, isFinalBlock: final);
+                if (status == System.Buffers.OperationStatus.InvalidData)
+                {
+                    var offset = consumedBytes + start + bytesRead;
+                    throw new TextSslException($"'{path}' is not valid UTF-8: invalid byte 0x{bytes[start + bytesRead]:X2} at byte offset {offset}. " +
+                                               "Convert the file to UTF-8, remove it from the input, or pass --replace-invalid to replace invalid bytes with U+FFFD.");
+                }
+                charCount += charsWritten;
+                var used = start + bytesRead;
+                bytes.AsSpan(used, byteCount - used).CopyTo(bytes);
+                consumedBytes += used;
+                byteCount -= used;
+
+                if (final)
+                {
+                    if (charCount > 0) yield return new string(chars, 0, charCount);
+                    yield break;
+                }
+                while (charCount >= ChunkChars)
+                {
+                    var cut = SafeCut(chars.AsSpan(0, charCount));
+                    if (cut <= 0)
+                    {
+                        if (charCount < MaxChunkChars) break;
+                        cut = char.IsHighSurrogate(chars[charCount - 1]) ? charCount - 1 : charCount;
+                    }
+                    yield return new string(chars, 0, cut);
+                    Array.Copy(chars, cut, chars, 0, charCount - cut);
+                    charCount -= cut;
+                }
+            }
+        }
+        finally { ArrayPool<byte>.Shared.Return(bytes); }
+    }
+
+    /// <summary>The last index i where text[i] is a space or tab and text[i-1] is not whitespace; 0 when none.</summary>
+    internal static int SafeCut(ReadOnlySpan<char> text)
+    {
+        for (var i = text.Length - 1; i > 0; i--)
+        {
+            var c = text[i];
+            if ((c == ' ' || c == '\t') && !char.IsWhiteSpace(text[i - 1])) return i;
+        }
+        return 0;
+    }
+
+    /// <summary>Strict UTF-8 without a byte-order mark, for files TextSSL writes.</summary>
+    public static readonly UTF8Encoding Utf8NoBom = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+}
