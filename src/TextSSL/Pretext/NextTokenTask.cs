@@ -10,7 +10,7 @@ namespace TextSSL.Pretext;
 /// </summary>
 public sealed class NextTokenTask : IPretextTask
 {
-    private readonly long _seed;
+    private long _seed;
     private readonly SeededRandom _random;
     private long _epoch;
     private long _cursor;
@@ -131,7 +131,7 @@ public sealed class NextTokenTask : IPretextTask
 
     /// <inheritdoc/>
     public string SaveState() =>
-        JsonSerializer.Serialize(new State(Name, Order.ToString(), _random.State, _epoch, _cursor));
+        JsonSerializer.Serialize(new State(Name, Order.ToString(), _seed, _random.State, _epoch, _cursor));
 
     /// <inheritdoc/>
     public void LoadState(string state)
@@ -139,11 +139,12 @@ public sealed class NextTokenTask : IPretextTask
         var s = JsonSerializer.Deserialize<State>(state);
         if (s is null || s.Task != Name || s.Order != Order.ToString())
             throw new TextSslException($"the checkpoint's sampler state is not for the {Name} task with {Order} windows; resume with the same --task and --sampling.");
+        _seed = s.Seed;
         _random.State = s.Random;
         _epoch = s.Epoch;
         _cursor = s.Cursor;
         _order = null;
     }
 
-    private sealed record State(string Task, string Order, ulong[] Random, long Epoch, long Cursor);
+    private sealed record State(string Task, string Order, long Seed, ulong[] Random, long Epoch, long Cursor);
 }
