@@ -10,7 +10,8 @@ public static class CliHost
     /// <summary>Parses and invokes <paramref name="args"/> against <paramref name="root"/>.</summary>
     public static async Task<int> RunAsync(RootCommand root, string[] args)
     {
-        var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
+        // Ctrl-C cancels the token; commands get time to finish what they write (training saves a checkpoint) before the process is ended.
+        var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = TimeSpan.FromMinutes(2) };
         try
         {
             return await root.Parse(args).InvokeAsync(config);

@@ -6,4 +6,6 @@ var root = new RootCommand("textssl — self-supervised language modeling for .N
 root.Subcommands.Add(DoctorCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(TokenizerCommand.Create());
+root.Subcommands.Add(TrainCommand.Create());
+root.Subcommands.Add(EvalCommand.Create());
 return await CliHost.RunAsync(root, args);

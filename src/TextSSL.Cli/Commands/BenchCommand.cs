@@ -9,6 +9,8 @@ internal static class BenchCommand
     {
         var bench = new Command("bench", "Benchmarks: each subcommand measures one stage (warm-up excluded, medians over repeats) and prints a table.");
         bench.Subcommands.Add(BenchTokenizerCommand.Create());
+        bench.Subcommands.Add(BenchQualityCommand.Create());
+        bench.Subcommands.Add(BenchTrainOverheadCommand.Create());
         return bench;
     }
 }

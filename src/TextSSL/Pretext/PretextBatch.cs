@@ -1,0 +1,68 @@
+using static TorchSharp.torch;
+
+namespace TextSSL.Pretext;
+
+/// <summary>
+/// One batch as the model reads it: input ids, the targets the loss compares against (ignored positions hold
+/// <see cref="IgnoreIndex"/>), and for encoders a padding mask.
+/// </summary>
+public sealed class PretextBatch : IDisposable
+{
+    /// <summary>The target value of positions that do not count in the loss (PyTorch's convention).</summary>
+    public const long IgnoreIndex = -100;
+
+    /// <summary>Creates a batch; the tensors become owned by it.</summary>
+    /// <param name="inputs">Input ids (B, T), int64.</param>
+    /// <param name="targets">Target ids (B, T), int64, <see cref="IgnoreIndex"/> where no loss applies.</param>
+    /// <param name="paddingMask">(B, T) bool, true for real tokens; null when nothing is padded.</param>
+    /// <param name="targetCount">Number of positions that count in the loss (known when the batch is built, so no device read is needed).</param>
+    public PretextBatch(Tensor inputs, Tensor targets, Tensor? paddingMask, long targetCount)
+    {
+        Inputs = inputs;
+        Targets = targets;
+        PaddingMask = paddingMask;
+        TargetCount = targetCount;
+    }
+
+    /// <summary>Input ids (B, T).</summary>
+    public Tensor Inputs { get; }
+
+    /// <summary>Target ids (B, T); <see cref="IgnoreIndex"/> where no loss applies.</summary>
+    public Tensor Targets { get; }
+
+    /// <summary>(B, T) true for real tokens, or null.</summary>
+    public Tensor? PaddingMask { get; }
+
+    /// <summary>Positions that count in the loss.</summary>
+    public long TargetCount { get; }
+
+    /// <summary>Positions the model processes (B·T), for throughput figures.</summary>
+    public long Positions => Inputs.shape[0] * Inputs.shape[1];
+
+    /// <summary>Builds a batch from host arrays laid out row by row.</summary>
+    public static PretextBatch FromArrays(long[] inputs, long[] targets, bool[]? paddingMask, int rows, int columns, long targetCount)
+    {
+        var shape = new long[] { rows, columns };
+        var i = tensor(inputs, shape);
+        var t = tensor(targets, shape);
+        var m = paddingMask is null ? null : tensor(paddingMask, shape);
+        return new PretextBatch(i, t, m, targetCount);
+    }
+
+    /// <summary>The same batch on <paramref name="device"/> (this one is returned unchanged when already there).</summary>
+    public PretextBatch To(Device device)
+    {
+        if (Inputs.device.type == device.type && Inputs.device.index == device.index) return this;
+        var moved = new PretextBatch(Inputs.to(device), Targets.to(device), PaddingMask?.to(device), TargetCount);
+        Dispose();
+        return moved;
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        Inputs.Dispose();
+        Targets.Dispose();
+        PaddingMask?.Dispose();
+    }
+}

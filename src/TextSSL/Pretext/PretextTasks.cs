@@ -1,0 +1,29 @@
+using TextSSL.Tokenization;
+
+namespace TextSSL.Pretext;
+
+/// <summary>The built-in tasks by name, as <c>--task</c> spells them.</summary>
+public static class PretextTasks
+{
+    /// <summary>Names of the built-in tasks.</summary>
+    public static IReadOnlyList<string> Names { get; } = ["clm", "mlm"];
+
+    /// <summary>Creates a built-in task.</summary>
+    /// <param name="name"><c>clm</c> (next-token, decoder) or <c>mlm</c> (masked-LM, encoder).</param>
+    /// <param name="tokenizer">The tokenizer the data was encoded with.</param>
+    /// <param name="seed">Seed of the task's sampling.</param>
+    /// <param name="order">Window order for <c>clm</c>.</param>
+    /// <param name="masking">Masking settings for <c>mlm</c>.</param>
+    /// <exception cref="TextSslException">Unknown name, or the tokenizer lacks what the task needs.</exception>
+    public static IPretextTask Create(string name, TextTokenizer tokenizer, long seed, WindowOrder order = WindowOrder.Random, MaskingOptions? masking = null) =>
+        name switch
+        {
+            "clm" => new NextTokenTask(seed, order),
+            "mlm" => new MaskedLanguageModelTask(tokenizer, seed, masking),
+            _ => throw new TextSslException($"unknown task '{name}'. Choose one of: {string.Join(", ", Names)}."),
+        };
+
+    /// <summary>The special tokens a character tokenizer built for <paramref name="task"/> gets.</summary>
+    public static IReadOnlyList<SpecialTokenRole> CharTokenizerRoles(string task) =>
+        task == "mlm" ? SpecialTokens.StandardRoles : [SpecialTokenRole.EndOfText];
+}

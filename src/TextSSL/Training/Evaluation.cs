@@ -1,0 +1,67 @@
+using TextSSL.Corpora;
+using TextSSL.Modeling;
+using TextSSL.Pretext;
+using static TorchSharp.torch;
+
+namespace TextSSL.Training;
+
+/// <summary>The outcome of an evaluation.</summary>
+/// <param name="Loss">Mean cross-entropy (nats) per predicted token.</param>
+/// <param name="Tokens">Number of predicted tokens the mean is over.</param>
+/// <param name="Accuracy">Fraction of predicted tokens whose arg-max is right (masked-LM), or null.</param>
+public sealed record EvaluationResult(double Loss, long Tokens, double? Accuracy)
+{
+    /// <summary>exp(loss).</summary>
+    public double Perplexity => Math.Exp(Loss);
+}
+
+/// <summary>Scores a model on a token stream with a task's evaluation batches.</summary>
+public static class Evaluation
+{
+    /// <summary>
+    /// Mean cross-entropy over every predicted token of <paramref name="stream"/> in consecutive non-overlapping
+    /// windows of <paramref name="blockSize"/> (for next-token: every token but the first is predicted exactly once;
+    /// for masked-LM: the positions the fixed evaluation masks choose). One host read at the end.
+    /// </summary>
+    /// <param name="model">The model (its mode is restored afterwards).</param>
+    /// <param name="task">The task whose batches and loss are used.</param>
+    /// <param name="stream">The tokens.</param>
+    /// <param name="batchSize">Windows per forward pass (does not change the result beyond rounding).</param>
+    /// <param name="blockSize">Window length.</param>
+    /// <param name="device">The model's device.</param>
+    /// <param name="maxBatches">Stop after this many batches; null covers the whole stream.</param>
+    /// <param name="cancellationToken">Stops between batches.</param>
+    public static EvaluationResult Evaluate(Transformer model, IPretextTask task, ITokenStream stream, int batchSize, int blockSize,
+                                            Device device, int? maxBatches = null, CancellationToken cancellationToken = default)
+    {
+        var wasTraining = model.training;
+        model.eval();
+        try
+        {
+            using var _ = no_grad();
+            using var lossTotal = zeros(1, ScalarType.Float64, device);
+            using var correctTotal = zeros(1, ScalarType.Int64, device);
+            long tokens = 0;
+            var batches = 0;
+            foreach (var cpuBatch in task.EvaluationBatches(stream, batchSize, blockSize))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                using var scope = NewDisposeScope();
+                using var batch = cpuBatch.To(device);
+                var output = task.Compute(model, batch, task.ReportsAccuracy);
+                lossTotal.add_(output.LossSum.to(ScalarType.Float64));
+                if (output.Correct is not null) correctTotal.add_(output.Correct);
+                tokens += output.TargetCount;
+                if (maxBatches is { } max && ++batches >= max) break;
+            }
+            if (tokens == 0) throw new TextSslException("evaluation found no tokens to predict; the split is too small for this block size.");
+            var loss = lossTotal.item<double>() / tokens;
+            double? accuracy = task.ReportsAccuracy ? (double)correctTotal.item<long>() / tokens : null;
+            return new EvaluationResult(loss, tokens, accuracy);
+        }
+        finally
+        {
+            model.train(wasTraining);
+        }
+    }
+}

@@ -1,0 +1,109 @@
+using System.Text;
+using TextSSL.Corpora;
+using TextSSL.Tokenization;
+
+namespace TextSSL.Training;
+
+/// <summary>
+/// The token streams a run trains and evaluates on, with the tokenizer that produced them. Plain text (a file or
+/// a directory of <c>.txt</c> files) is tokenized in memory and split by position; a shard directory (with a
+/// <c>manifest.json</c>) is read as prepared.
+/// </summary>
+/// <param name="Tokenizer">The tokenizer of both streams.</param>
+/// <param name="Train">The training split.</param>
+/// <param name="Validation">The validation split.</param>
+/// <param name="Description">Where the data came from, for logs and checkpoints.</param>
+public sealed record TrainingData(TextTokenizer Tokenizer, ITokenStream Train, ITokenStream Validation, string Description)
+{
+    /// <summary>The file that marks a directory of token shards.</summary>
+    public const string ManifestFile = "manifest.json";
+
+    /// <summary>Opens <paramref name="path"/> with a tokenizer named by <paramref name="tokenizerSpec"/>.</summary>
+    /// <param name="path">A text file, a directory of <c>.txt</c> files, or a shard directory.</param>
+    /// <param name="tokenizerSpec"><c>char</c> (train a character tokenizer on the text), a tokenizer directory, or a name.</param>
+    /// <param name="validationFraction">The last fraction of the tokens (by position) that forms the validation split of plain text.</param>
+    /// <param name="charRoles">Special tokens of a character tokenizer trained here.</param>
+    /// <exception cref="TextSslException">The path is missing or holds no usable data, or the tokenizer does not match.</exception>
+    public static TrainingData Load(string path, string tokenizerSpec, double validationFraction, IReadOnlyList<SpecialTokenRole>? charRoles = null)
+    {
+        if (IsShardDirectory(path))
+        {
+            TextTokenizer? expected = tokenizerSpec == "char" ? null : TokenizerStore.Open(tokenizerSpec);
+            return OpenShards(path, expected);
+        }
+        var documents = ReadDocuments(path);
+        var tokenizer = tokenizerSpec == "char"
+            ? CharTokenizer.Train(string.Concat(documents), charRoles)
+            : TokenizerStore.Open(tokenizerSpec);
+        return FromDocuments(documents, tokenizer, validationFraction, path);
+    }
+
+    /// <summary>Opens <paramref name="path"/> with a given tokenizer (a checkpoint's, for evaluation).</summary>
+    /// <exception cref="TextSslException">The path is missing or holds no usable data, or a shard manifest names another tokenizer.</exception>
+    public static TrainingData Load(string path, TextTokenizer tokenizer, double validationFraction) =>
+        IsShardDirectory(path) ? OpenShards(path, tokenizer) : FromDocuments(ReadDocuments(path), tokenizer, validationFraction, path);
+
+    /// <summary>Tokenizes documents (joined by the end-of-text token when there is one) and splits them by position.</summary>
+    public static TrainingData FromDocuments(IReadOnlyList<string> documents, TextTokenizer tokenizer, double validationFraction, string description)
+    {
+        if (validationFraction is <= 0 or >= 1) throw new TextSslException($"the validation fraction must be in (0, 1) (got {validationFraction}).");
+        var eot = tokenizer.Specials.IdOf(SpecialTokenRole.EndOfText);
+        var ids = new List<int>();
+        for (var i = 0; i < documents.Count; i++)
+        {
+            if (i > 0 && eot is { } e) ids.Add(e);
+            ids.AddRange(tokenizer.Encode(documents[i]));
+        }
+        var all = ids.ToArray();
+        var trainCount = (int)(all.Length * (1 - validationFraction));
+        return new TrainingData(tokenizer, new InMemoryTokenStream(all[..trainCount]), new InMemoryTokenStream(all[trainCount..]),
+            $"{description} ({all.Length:N0} tokens, {trainCount:N0} train / {all.Length - trainCount:N0} validation by position)");
+    }
+
+    private static bool IsShardDirectory(string path) => Directory.Exists(path) && File.Exists(Path.Combine(path, ManifestFile));
+
+    /// <summary>
+    /// Reads a shard directory. The one place shards enter training: wire the shard reader here
+    /// (<c>TokenShardSet.Open(dir)</c>: check <c>Manifest.TokenizerFingerprint</c> with <see cref="CheckFingerprint"/>,
+    /// then <c>Split("train")</c> and <c>Split("validation")</c>).
+    /// </summary>
+    private static TrainingData OpenShards(string directory, TextTokenizer? expected)
+    {
+        _ = expected;
+        throw new TextSslException($"'{directory}' is a token-shard directory ({ManifestFile}), and this build of TextSSL cannot read shards yet. " +
+                                   "Train on the text itself: point --data at a .txt file or a directory of .txt files.");
+    }
+
+    /// <summary>Fails unless a shard manifest's tokenizer fingerprint equals the tokenizer's.</summary>
+    /// <exception cref="TextSslException">The fingerprints differ.</exception>
+    public static void CheckFingerprint(string directory, string manifestFingerprint, TextTokenizer tokenizer)
+    {
+        if (manifestFingerprint != tokenizer.Fingerprint)
+            throw new TextSslException($"the shards in '{directory}' were encoded with tokenizer {manifestFingerprint}, but --tokenizer is {tokenizer.Fingerprint}. " +
+                                       "Pass the tokenizer the shards were prepared with (or omit --tokenizer to use the shards' own), or prepare the shards again.");
+    }
+
+    private static List<string> ReadDocuments(string path)
+    {
+        if (File.Exists(path)) return [ReadText(path)];
+        if (!Directory.Exists(path))
+            throw new TextSslException($"data path '{path}' does not exist. Point --data at a text file, a directory of .txt files, or a shard directory written by textssl-prep.");
+        var files = Directory.GetFiles(path, "*.txt", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList();
+        if (files.Count == 0)
+            throw new TextSslException($"'{path}' is a directory with no {ManifestFile} (so not a shard directory written by textssl-prep) and no .txt files. " +
+                                       "Point --data at a text file, a directory of .txt files, or a prepared shard directory.");
+        return files.Select(ReadText).ToList();
+    }
+
+    private static string ReadText(string file)
+    {
+        try
+        {
+            var text = File.ReadAllText(file, Encoding.UTF8);
+            if (text.Length == 0) throw new TextSslException($"data file '{file}' is empty.");
+            return text;
+        }
+        catch (IOException ex) { throw new TextSslException($"cannot read data file '{file}': {ex.Message}", ex); }
+        catch (UnauthorizedAccessException ex) { throw new TextSslException($"cannot read data file '{file}': permission denied.", ex); }
+    }
+}
