@@ -185,7 +185,7 @@ public static class TrainStepBenchmark
                 r.Options.Preset, r.DeviceName, DtypeName(r.Options.ComputeDtype),
                 r.Options.Variant == TrainStepVariant.Fused ? "fused AdamW + foreach clip" : "optim.AdamW + clip_grad_norm_",
                 $"{r.Options.Batch}×{r.SequenceLength}", r.Parameters / 1e6, r.FwdBwdMs, r.ClipMs, r.OptimizerMs, r.StepMs, r.MeanStepMs,
-                Math.Round(r.TokensPerSecond), r.PeakTflops, r.Mfu * 100, r.DeviceMemoryBytes / (1024.0 * 1024.0),
+                (long)Math.Round(r.TokensPerSecond), r.PeakTflops, r.Mfu * 100, r.DeviceMemoryBytes / (1024.0 * 1024.0),
             ]);
         return table;
     }

@@ -276,9 +276,9 @@ public sealed class FusedAdamW : IParameterOptimizer
             var moved = new Tensor[state.Length];
             for (var i = 0; i < state.Length; i++)
             {
-                var device = parameters[i].device;
-                if (state[i].device == device) { moved[i] = state[i]; continue; }
-                moved[i] = state[i].to(device).DetachFromDisposeScope();
+                var p = parameters[i];
+                if (state[i].device_type == p.device_type && state[i].device_index == p.device_index) { moved[i] = state[i]; continue; }
+                moved[i] = state[i].to(p.device_type, p.device_index).DetachFromDisposeScope();
                 state[i].Dispose();
             }
             return moved;

@@ -43,6 +43,6 @@ public static class GradientClipping
     public static Tensor ClipGradNormReference(IReadOnlyList<Parameter> parameters, double maxNorm)
     {
         var norm = nn.utils.clip_grad_norm_(parameters, maxNorm);
-        return tensor(norm);
+        return tensor(norm, ScalarType.Float32, parameters.Count > 0 ? parameters[0].device : CPU);
     }
 }
