@@ -37,6 +37,8 @@ internal static class BenchOptimizerCommand
             foreach (var name in names)
             {
                 Console.Error.WriteLine($"measuring optimizers on {name} parameters on {dev} ...");
+                var difference = OptimizerBenchmark.CheckAgreement(name, dev);
+                Console.Error.WriteLine($"  check: fused AdamW vs optim.AdamW, 3 steps on identical gradients: max |difference| = {difference:E2}");
                 results.AddRange(OptimizerBenchmark.Run(name, dev, pr.GetValue(warmup), pr.GetValue(repeats), ct: ct));
             }
             BenchOptions.Report(OptimizerBenchmark.ToTable(results), pr.GetValue(outDir)!, "bench-optimizer");

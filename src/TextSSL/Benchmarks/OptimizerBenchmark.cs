@@ -61,6 +61,40 @@ public static class OptimizerBenchmark
         return results;
     }
 
+    /// <summary>
+    /// Runs fused AdamW and <c>optim.AdamW</c> side by side for <paramref name="steps"/> steps on two copies of a
+    /// preset's model with identical random gradients, and returns the largest parameter difference: a quick
+    /// correctness check on devices the unit tests do not reach (CUDA).
+    /// </summary>
+    public static double CheckAgreement(string preset, Device device, int steps = 3, int seed = 1337)
+    {
+        var config = TransformerConfig.Preset(preset);
+        random.manual_seed(seed);
+        using var fusedModel = new TextSSL.Modeling.Transformer(config);
+        random.manual_seed(seed);
+        using var referenceModel = new TextSSL.Modeling.Transformer(config);
+        fusedModel.to(device);
+        referenceModel.to(device);
+        using var fused = new FusedAdamW(fusedModel, new AdamWSettings());
+        using var reference = new TorchAdamW(referenceModel, new AdamWSettings(), 1e-3);
+        var fusedParams = fusedModel.parameters().ToList();
+        var referenceParams = referenceModel.parameters().ToList();
+        for (var step = 0; step < steps; step++)
+        {
+            using var scope = NewDisposeScope();
+            for (var i = 0; i < fusedParams.Count; i++)
+            {
+                var g = randn(fusedParams[i].shape, device: device);
+                fusedParams[i].grad = g;
+                referenceParams[i].grad = g.clone();
+            }
+            fused.Step(1e-3);
+            reference.Step(1e-3);
+        }
+        using var _ = no_grad();
+        return fusedParams.Zip(referenceParams).Max(p => { using var d = (p.First - p.Second).abs().max(); return d.item<float>(); });
+    }
+
     /// <summary>The results as a table, with each implementation's speed-up over the reference next to it.</summary>
     public static BenchTable ToTable(IEnumerable<OptimizerBenchResult> results)
     {
