@@ -1,3 +1,6 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+
 namespace TextSSL.Corpora;
 
 /// <summary>
@@ -10,8 +13,11 @@ public sealed class MinHasher
     /// <summary>Hash functions per signature.</summary>
     public const int Permutations = 128;
 
-    private readonly ulong[] _a = new ulong[Permutations];
-    private readonly ulong[] _b = new ulong[Permutations];
+    // per permutation p: v = (A[p] * lo + B[p]) ^ (C[p] * hi) over 32-bit lanes, where lo/hi are the halves of the
+    // shingle's 64-bit hash; 32-bit lanes keep the inner loop in native SIMD multiplies
+    private readonly uint[] _a = new uint[Permutations];
+    private readonly uint[] _b = new uint[Permutations];
+    private readonly uint[] _c = new uint[Permutations];
 
     /// <summary>Creates the hasher; the same <paramref name="shingleWords"/> and seed always give the same signatures.</summary>
     public MinHasher(int shingleWords = 5, ulong seed = 0x5EED_CAFE_F00D_0001)
@@ -21,8 +27,9 @@ public sealed class MinHasher
         var state = seed;
         for (var i = 0; i < Permutations; i++)
         {
-            _a[i] = SplitMix(ref state) | 1; // odd multipliers permute the 64-bit space
-            _b[i] = SplitMix(ref state);
+            _a[i] = (uint)SplitMix(ref state) | 1;
+            _b[i] = (uint)SplitMix(ref state);
+            _c[i] = (uint)SplitMix(ref state) | 1;
         }
     }
 
@@ -59,11 +66,13 @@ public sealed class MinHasher
 
     private void Add(ulong shingle, Span<uint> min)
     {
-        for (var p = 0; p < Permutations; p++)
-        {
-            var v = (uint)((_a[p] * shingle + _b[p]) >> 32);
-            if (v < min[p]) min[p] = v;
-        }
+        var lo = new Vector<uint>((uint)shingle);
+        var hi = new Vector<uint>((uint)(shingle >> 32));
+        var a = MemoryMarshal.Cast<uint, Vector<uint>>(_a);
+        var b = MemoryMarshal.Cast<uint, Vector<uint>>(_b);
+        var c = MemoryMarshal.Cast<uint, Vector<uint>>(_c);
+        var m = MemoryMarshal.Cast<uint, Vector<uint>>(min);
+        for (var k = 0; k < m.Length; k++) m[k] = Vector.Min(m[k], (a[k] * lo + b[k]) ^ (c[k] * hi));
     }
 
     private static ulong ShingleHash(ReadOnlySpan<ulong> window, int words)
@@ -82,17 +91,21 @@ public sealed class MinHasher
 
     private static bool NextWord(string s, ref int i, out ulong hash)
     {
-        while (i < s.Length && !char.IsLetterOrDigit(s[i])) i++;
+        while (i < s.Length && !IsWordChar(s[i])) i++;
         hash = 0xCBF29CE484222325UL;
         if (i >= s.Length) return false;
-        while (i < s.Length && char.IsLetterOrDigit(s[i]))
+        while (i < s.Length && IsWordChar(s[i]))
         {
-            hash ^= char.ToLowerInvariant(s[i]);
+            var c = s[i];
+            c = c < 128 ? (c is >= 'A' and <= 'Z' ? (char)(c | 0x20) : c) : char.ToLowerInvariant(c);
+            hash ^= c;
             hash *= 0x100000001B3UL;
             i++;
         }
         return true;
     }
+
+    private static bool IsWordChar(char c) => c < 128 ? char.IsAsciiLetterOrDigit(c) : char.IsLetterOrDigit(c);
 
     internal static ulong Mix(ulong z)
     {

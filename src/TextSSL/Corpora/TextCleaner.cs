@@ -62,43 +62,63 @@ public sealed class TextCleaner(CleaningOptions options)
 
     private static string Strip(string s, bool whitespace)
     {
-        var sb = new StringBuilder(s.Length);
-        var pendingSpace = false;
-        var newlines = 0; // line breaks seen since the last visible character
-        for (var i = 0; i < s.Length; i++)
+        var buffer = System.Buffers.ArrayPool<char>.Shared.Rent(s.Length);
+        try
         {
-            var c = s[i];
-            if (c == '\r')
+            var n = 0;
+            var pendingSpace = false;
+            var newlines = 0; // line breaks seen since the last visible character
+            for (var i = 0; i < s.Length; i++)
             {
-                if (i + 1 < s.Length && s[i + 1] == '\n') continue;
-                c = '\n';
-            }
-            if (c == '\n' || c == '\u2028' || c == '\u2029' || c == '\u0085')
-            {
-                if (!whitespace) { sb.Append('\n'); continue; }
-                newlines++;
-                pendingSpace = false; // trailing spaces of a line are dropped
-                continue;
-            }
-            var category = char.GetUnicodeCategory(c);
-            if (category == UnicodeCategory.Control && c != '\t') continue;
-            if (whitespace && (c == '\t' || category == UnicodeCategory.SpaceSeparator))
-            {
-                pendingSpace = true;
-                continue;
-            }
-            if (whitespace)
-            {
-                if (sb.Length > 0)
+                var c = s[i];
+                if (c == '\r')
                 {
-                    if (newlines > 0) sb.Append('\n', Math.Min(newlines, 2));
-                    else if (pendingSpace) sb.Append(' ');
+                    if (i + 1 < s.Length && s[i + 1] == '\n') continue;
+                    c = '\n';
                 }
-                newlines = 0;
-                pendingSpace = false;
+                if (c == '\n' || c == '\u2028' || c == '\u2029' || c == '\u0085')
+                {
+                    if (!whitespace) { buffer[n++] = '\n'; continue; }
+                    newlines++;
+                    pendingSpace = false; // trailing spaces of a line are dropped
+                    continue;
+                }
+                bool space, control;
+                if (c < 128)
+                {
+                    space = c is ' ' or '\t';
+                    control = c < 32 && c != '\t' || c == 127;
+                }
+                else
+                {
+                    var category = char.GetUnicodeCategory(c);
+                    control = category == UnicodeCategory.Control;
+                    space = category == UnicodeCategory.SpaceSeparator;
+                }
+                if (control) continue;
+                if (whitespace)
+                {
+                    if (space)
+                    {
+                        pendingSpace = true;
+                        continue;
+                    }
+                    if (n > 0)
+                    {
+                        if (newlines > 0)
+                        {
+                            buffer[n++] = '\n';
+                            if (newlines > 1) buffer[n++] = '\n';
+                        }
+                        else if (pendingSpace) buffer[n++] = ' ';
+                    }
+                    newlines = 0;
+                    pendingSpace = false;
+                }
+                buffer[n++] = c;
             }
-            sb.Append(c);
+            return n == s.Length && buffer.AsSpan(0, n).SequenceEqual(s) ? s : new string(buffer, 0, n);
         }
-        return sb.ToString();
+        finally { System.Buffers.ArrayPool<char>.Shared.Return(buffer); }
     }
 }
