@@ -1,0 +1,40 @@
+using TextSSL.Tokenization;
+
+namespace TextSSL.Corpora;
+
+/// <summary>Everything <see cref="CorpusBuilder.BuildAsync"/> needs to turn sources into token shards.</summary>
+/// <param name="Sources">The inputs, read in order.</param>
+/// <param name="OutputDirectory">Where <c>manifest.json</c> and the shards go.</param>
+/// <param name="Tokenizer">Any tokenizer with an end-of-text special token.</param>
+public sealed record BuildOptions(IReadOnlyList<SourceSpec> Sources, string OutputDirectory, TextTokenizer Tokenizer)
+{
+    /// <summary>Cleaning and length filters.</summary>
+    public CleaningOptions Cleaning { get; init; } = new();
+
+    /// <summary>Deduplication.</summary>
+    public DedupOptions Dedup { get; init; } = new();
+
+    /// <summary>Split fractions.</summary>
+    public SplitOptions Split { get; init; } = new();
+
+    /// <summary>Tokens per shard file (default 64 Mi tokens: 128 MiB as uint16).</summary>
+    public long ShardTokens { get; init; } = 64L << 20;
+
+    /// <summary>What to do with unreadable records (default: fail).</summary>
+    public ErrorPolicy OnError { get; init; } = ErrorPolicy.Fail;
+
+    /// <summary>Continue an interrupted run from its last checkpoint instead of starting over (default false).</summary>
+    public bool Resume { get; init; }
+
+    /// <summary>Replace an existing corpus made with a different tokenizer (default false: that is an error).</summary>
+    public bool Force { get; init; }
+
+    /// <summary>Worker threads for cleaning, hashing and tokenizing (default: all cores).</summary>
+    public int Threads { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>Characters per processing batch; with two batches in flight this bounds the text held in memory (default 4 Mi).</summary>
+    public int BatchChars { get; init; } = 4 << 20;
+
+    /// <summary>Minimum time between checkpoints (default 10 s; zero checkpoints after every batch).</summary>
+    public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromSeconds(10);
+}

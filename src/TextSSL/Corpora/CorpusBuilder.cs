@@ -1,0 +1,237 @@
+using System.Diagnostics;
+using System.Runtime.ExceptionServices;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using System.Threading.Channels;
+using TextSSL.Corpora.Internal;
+using TextSSL.Tokenization;
+
+namespace TextSSL.Corpora;
+
+/// <summary>
+/// Turns sources into token shards: read → clean → deduplicate → split → tokenize → write, streaming in batches
+/// (reading overlaps processing; cleaning, hashing and tokenizing run on all cores; decisions and writes happen in
+/// input order, so output never depends on thread timing).
+/// </summary>
+/// <remarks>
+/// Crash safety: everything is written inside <c>OUT/.prep-work/</c>; checkpoints record how many documents are
+/// durably written. Only at the end are the shards moved into <c>OUT</c> and the manifest renamed into place (an
+/// older manifest is removed first), so a manifest never points at partial shards. A rerun, resumed or not, writes
+/// byte-identical files.
+/// </remarks>
+public static partial class CorpusBuilder
+{
+    /// <summary>Name of the work directory inside the output directory.</summary>
+    public const string WorkDirectoryName = ".prep-work";
+
+    /// <summary>Builds the shards described by <paramref name="options"/>.</summary>
+    /// <exception cref="TextSslException">Bad input, an empty result, a tokenizer mismatch with an existing corpus, or a checkpoint that does not match.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled; <c>--resume</c> continues from the last checkpoint.</exception>
+    public static async Task<BuildResult> BuildAsync(BuildOptions options, IProgress<BuildProgress>? progress = null, CancellationToken ct = default)
+    {
+        var clock = Stopwatch.StartNew();
+        options.Split.Validate();
+        if (options.ShardTokens < 1) throw new TextSslException($"--shard-tokens must be at least 1 (got {options.ShardTokens}).");
+        if (options.Threads < 1) throw new TextSslException($"--threads must be at least 1 (got {options.Threads}).");
+        var tokenizer = options.Tokenizer;
+        var eot = tokenizer.Specials.IdOf(SpecialTokenRole.EndOfText)
+                  ?? throw new TextSslException($"the {tokenizer.Kind} tokenizer has no end-of-text special token, which separates documents in the shards. Use a tokenizer that has one.");
+        var outDir = Path.GetFullPath(options.OutputDirectory);
+        Directory.CreateDirectory(outDir);
+        var manifestPath = Path.Combine(outDir, CorpusManifest.FileName);
+        CheckExisting(manifestPath, tokenizer, options.Force);
+
+        var files = CorpusReader.ListFiles(options.Sources);
+        var work = Path.Combine(outDir, WorkDirectoryName);
+        var hash = OptionsHash(options, files);
+        var checkpoint = options.Resume ? BuildCheckpoint.Load(work) : null;
+        if (checkpoint is not null && checkpoint.OptionsHash != hash)
+            throw new TextSslException($"cannot resume in '{outDir}': the inputs, options or tokenizer differ from the interrupted run. Run with the same ones, or without --resume to start over.");
+        if (checkpoint is null)
+        {
+            if (Directory.Exists(work)) Directory.Delete(work, recursive: true);
+            Directory.CreateDirectory(work);
+        }
+        var pending = Path.Combine(work, CorpusManifest.FileName);
+        if (checkpoint is not null && File.Exists(pending))
+        {
+            // the interrupted run had finished everything but moving files into place
+            var ready = CorpusManifest.Load(pending);
+            Install(work, outDir, ready);
+            return new BuildResult(ready, manifestPath, 0, clock.Elapsed, Resumed: true);
+        }
+
+        var state = new RunState(options, files, eot, tokenizer.VocabSize <= 65536 ? 2 : 4, checkpoint);
+        using (var writer = new ShardWriter(work, state.TokenBytes, options.ShardTokens, SplitOptions.Names, checkpoint?.Splits))
+        {
+            await RunAsync(state, writer, work, hash, progress, ct).ConfigureAwait(false);
+            ct.ThrowIfCancellationRequested();
+            var splits = writer.Finish(ct);
+            if (splits.Values.Sum(s => s.Documents) == 0)
+            {
+                writer.Dispose();
+                Directory.Delete(work, recursive: true);
+                throw new TextSslException(state.EmptyMessage());
+            }
+            var manifest = state.Manifest(splits);
+            manifest.Save(pending);
+            Install(work, outDir, manifest);
+            return new BuildResult(manifest, manifestPath, state.Counter.Bytes, clock.Elapsed, checkpoint is not null);
+        }
+    }
+
+    private static async Task RunAsync(RunState s, ShardWriter writer, string work, string hash, IProgress<BuildProgress>? progress, CancellationToken ct)
+    {
+        var o = s.Options;
+        var channel = Channel.CreateBounded<List<RawDocument>>(new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true });
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        Exception? readFailure = null;
+        var producer = Task.Run(async () =>
+        {
+            try
+            {
+                var batch = new List<RawDocument>();
+                long chars = 0;
+                await foreach (var doc in CorpusReader.ReadAsync(s.Files, s.Errors, s.Counter, cts.Token).ConfigureAwait(false))
+                {
+                    batch.Add(doc);
+                    chars += doc.Text.Length;
+                    if (chars < o.BatchChars && batch.Count < 65536) continue;
+                    await channel.Writer.WriteAsync(batch, cts.Token).ConfigureAwait(false);
+                    batch = [];
+                    chars = 0;
+                }
+                if (batch.Count > 0) await channel.Writer.WriteAsync(batch, cts.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) { readFailure = ex; }
+            finally { channel.Writer.TryComplete(); }
+        }, CancellationToken.None);
+
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = o.Threads, CancellationToken = ct };
+        var sinceCheckpoint = Stopwatch.StartNew();
+        long done = 0;
+        try
+        {
+            await foreach (var batch in channel.Reader.ReadAllAsync(ct).ConfigureAwait(false))
+            {
+                ProcessBatch(s, writer, batch, done, parallel);
+                done += batch.Count;
+                if (done > s.ResumeFrom && sinceCheckpoint.Elapsed >= o.CheckpointInterval)
+                {
+                    new BuildCheckpoint(hash, done, writer.Checkpoint(), s.Untokenizable.Count, s.Untokenizable.First.ToList()).Save(work);
+                    sinceCheckpoint.Restart();
+                }
+                progress?.Report(new BuildProgress(s.Counter.Bytes, s.TotalBytes, done, s.Kept, s.Tokens(writer), done < s.ResumeFrom));
+            }
+        }
+        catch
+        {
+            await cts.CancelAsync().ConfigureAwait(false);
+            await producer.ConfigureAwait(false);
+            throw;
+        }
+        await producer.ConfigureAwait(false);
+        if (readFailure is not null) ExceptionDispatchInfo.Throw(readFailure);
+    }
+
+    private static void ProcessBatch(RunState s, ShardWriter writer, List<RawDocument> batch, long first, ParallelOptions parallel)
+    {
+        var n = batch.Count;
+        var cleaned = new string?[n];
+        var outcome = new CleanOutcome[n];
+        var keys = new UInt128[n];
+        var signatures = new ushort[]?[n];
+        var near = s.Options.Dedup.Near;
+        Parallel.For(0, n, parallel, i =>
+        {
+            outcome[i] = s.Cleaner.Clean(batch[i].Text, out cleaned[i]);
+            if (cleaned[i] is not { } text) return;
+            keys[i] = Deduplicator.Key(text);
+            if (near) signatures[i] = s.Dedup.Hasher.Signature(text);
+        });
+
+        // decisions in input order: the first of duplicates wins, whatever the threads did
+        var write = new List<(int Index, string Split)>();
+        for (var i = 0; i < n; i++)
+        {
+            s.Count(batch[i], outcome[i]);
+            if (outcome[i] != CleanOutcome.Kept) continue;
+            if (s.Dedup.Check(keys[i], signatures[i], batch[i], cleaned[i]!) != DuplicateKind.Unique) continue;
+            if (first + i >= s.ResumeFrom) write.Add((i, s.Options.Split.Assign(keys[i])));
+        }
+        if (write.Count == 0) return;
+
+        var ids = new int[write.Count][];
+        var failures = new string?[write.Count];
+        Parallel.For(0, write.Count, parallel, j =>
+        {
+            try { ids[j] = s.Options.Tokenizer.Encode(cleaned[write[j].Index]!); }
+            catch (TextSslException ex) { failures[j] = ex.Message; }
+        });
+        ReadOnlySpan<int> end = [s.EndOfText];
+        for (var j = 0; j < write.Count; j++)
+        {
+            var doc = batch[write[j].Index];
+            if (failures[j] is { } reason)
+            {
+                s.Untokenizable.Report(doc.Source, doc.Record, $"cannot tokenize: {reason}");
+                continue;
+            }
+            writer.Append(write[j].Split, ids[j], endsDocument: false);
+            writer.Append(write[j].Split, end, endsDocument: true);
+            s.Kept++;
+        }
+    }
+
+    private static void CheckExisting(string manifestPath, TextTokenizer tokenizer, bool force)
+    {
+        if (!File.Exists(manifestPath) || force) return;
+        var old = CorpusManifest.Load(manifestPath);
+        if (old.TokenizerFingerprint != tokenizer.Fingerprint)
+            throw new TextSslException($"{manifestPath} was made with another tokenizer ({old.TokenizerKind} {old.TokenizerFingerprint}; this run uses {tokenizer.Kind} {tokenizer.Fingerprint}). " +
+                                       "Write to another --out directory, or pass --force to replace it.");
+    }
+
+    /// <summary>Moves finished shards into the output directory and renames the manifest into place last.</summary>
+    private static void Install(string work, string outDir, CorpusManifest manifest)
+    {
+        var manifestPath = Path.Combine(outDir, CorpusManifest.FileName);
+        if (File.Exists(manifestPath)) File.Delete(manifestPath); // from here on no manifest may point at shards being replaced
+        var keep = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var shard in manifest.Splits.Values.SelectMany(s => s.Shards))
+        {
+            keep.Add(shard.File);
+            var from = Path.Combine(work, shard.File);
+            var to = Path.Combine(outDir, shard.File);
+            if (File.Exists(from)) File.Move(from, to, overwrite: true);
+            else if (!File.Exists(to) || new FileInfo(to).Length != shard.Bytes)
+                throw new TextSslException($"cannot finish: shard '{shard.File}' is neither in '{work}' nor in '{outDir}'. Run again without --resume.");
+        }
+        foreach (var stale in Directory.EnumerateFiles(outDir).Where(f => ShardFile().IsMatch(Path.GetFileName(f)) && !keep.Contains(Path.GetFileName(f))))
+            File.Delete(stale);
+        File.Move(Path.Combine(work, CorpusManifest.FileName), manifestPath);
+        Directory.Delete(work, recursive: true);
+    }
+
+    [GeneratedRegex(@"^(train|validation|test)-\d{5}\.bin$")]
+    private static partial Regex ShardFile();
+
+    private static string OptionsHash(BuildOptions o, IReadOnlyList<SourceFile> files)
+    {
+        var identity = new
+        {
+            Sources = o.Sources,
+            Files = files.Select(f => new { f.Path, f.Bytes, f.Format }),
+            o.Cleaning,
+            o.Dedup,
+            o.Split,
+            o.ShardTokens,
+            o.OnError,
+            Tokenizer = o.Tokenizer.Fingerprint,
+        };
+        var bytes = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(identity, CorpusManifest.Json));
+        return Convert.ToHexStringLower(SHA256.HashData(bytes));
+    }
+}

@@ -1,0 +1,24 @@
+using System.Text.Json;
+
+namespace TextSSL.Corpora.Internal;
+
+/// <summary>
+/// What a resumed run needs: the options it must match, how many documents were fully processed, and the shard
+/// writers' state. Dedup and filter statistics are not stored: a resumed run rebuilds them by re-reading those
+/// documents (cleaning and hashing, without tokenizing), which is deterministic.
+/// </summary>
+internal sealed record BuildCheckpoint(string OptionsHash, long DocumentsDone, Dictionary<string, SplitState> Splits, long Untokenizable, List<SkippedRecord> UntokenizableFirst)
+{
+    public const string FileName = "checkpoint.json";
+
+    public static BuildCheckpoint? Load(string workDirectory)
+    {
+        var path = Path.Combine(workDirectory, FileName);
+        if (!File.Exists(path)) return null;
+        try { return JsonSerializer.Deserialize<BuildCheckpoint>(File.ReadAllText(path), CorpusManifest.Json); }
+        catch (JsonException ex) { throw new TextSslException($"cannot resume: {path} is damaged ({ex.Message}). Run again without --resume.", ex); }
+    }
+
+    public void Save(string workDirectory) =>
+        AtomicFile.WriteAllText(Path.Combine(workDirectory, FileName), JsonSerializer.Serialize(this, CorpusManifest.Json));
+}

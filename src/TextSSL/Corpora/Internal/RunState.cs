@@ -1,0 +1,104 @@
+using System.Reflection;
+using System.Text;
+
+namespace TextSSL.Corpora.Internal;
+
+/// <summary>The mutable state of one build: counters, dedup tables, error logs.</summary>
+internal sealed class RunState
+{
+    private readonly Dictionary<string, int> _sourceOf = new(StringComparer.Ordinal);
+    private readonly long[] _perSource;
+    private long _read, _empty, _tooShort, _tooLong;
+
+    public RunState(BuildOptions options, IReadOnlyList<SourceFile> files, int endOfText, int tokenBytes, BuildCheckpoint? checkpoint)
+    {
+        Options = options;
+        Files = files;
+        EndOfText = endOfText;
+        TokenBytes = tokenBytes;
+        TotalBytes = files.Sum(f => f.Bytes);
+        Cleaner = new TextCleaner(options.Cleaning);
+        Dedup = new Deduplicator(options.Dedup);
+        Errors = new CorpusErrors(options.OnError);
+        Untokenizable = new CorpusErrors(options.OnError);
+        ResumeFrom = checkpoint?.DocumentsDone ?? 0;
+        if (checkpoint is not null)
+        {
+            Untokenizable.Restore(checkpoint.Untokenizable, checkpoint.UntokenizableFirst);
+            Kept = checkpoint.Splits.Values.Sum(x => x.Documents);
+        }
+        var specs = options.Sources.ToList();
+        _perSource = new long[specs.Count];
+        foreach (var f in files) _sourceOf.TryAdd(f.Path, specs.IndexOf(f.Spec));
+    }
+
+    public BuildOptions Options { get; }
+    public IReadOnlyList<SourceFile> Files { get; }
+    public int EndOfText { get; }
+    public int TokenBytes { get; }
+    public long TotalBytes { get; }
+    public TextCleaner Cleaner { get; }
+    public Deduplicator Dedup { get; }
+    public CorpusErrors Errors { get; }
+    public CorpusErrors Untokenizable { get; }
+    public ByteCounter Counter { get; } = new();
+    public long ResumeFrom { get; }
+    public long Kept { get; set; }
+
+    public long Tokens(ShardWriter writer) => writer.Checkpoint().Values.Sum(x => x.Tokens);
+
+    public void Count(RawDocument doc, CleanOutcome outcome)
+    {
+        _read++;
+        if (_sourceOf.TryGetValue(doc.Source, out var i) && i >= 0) _perSource[i]++;
+        switch (outcome)
+        {
+            case CleanOutcome.Empty: _empty++; break;
+            case CleanOutcome.TooShort: _tooShort++; break;
+            case CleanOutcome.TooLong: _tooLong++; break;
+        }
+    }
+
+    public CorpusManifest Manifest(Dictionary<string, SplitManifest> splits)
+    {
+        var o = Options;
+        var c = o.Cleaning;
+        var sources = o.Sources.Select((spec, i) =>
+        {
+            var mine = Files.Where(f => ReferenceEquals(f.Spec, spec)).ToList();
+            return new SourceSummary(spec.Path, spec.Format.ToString().ToLowerInvariant(), mine.Count, mine.Sum(f => f.Bytes), _perSource[i]);
+        }).ToList();
+        return new CorpusManifest
+        {
+            ToolVersion = typeof(RunState).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0",
+            TokenizerFingerprint = o.Tokenizer.Fingerprint,
+            TokenizerKind = o.Tokenizer.Kind,
+            VocabSize = o.Tokenizer.VocabSize,
+            EndOfTextId = EndOfText,
+            TokenBytes = TokenBytes,
+            ShardTokens = o.ShardTokens,
+            Splits = SplitOptions.Names.ToDictionary(n => n, n => splits[n]),
+            Sources = sources,
+            Cleaning = new CleaningSummary(NormalizationName(c.Normalization), c.Lowercase, c.MinChars, c.MaxChars, _read, _empty, _tooShort, _tooLong),
+            Dedup = new DedupSummary(o.Dedup.Exact, o.Dedup.Near, o.Dedup.Threshold, o.Dedup.ShingleWords, Dedup.ExactDuplicates, Dedup.NearDuplicates, Dedup.Examples.ToList()),
+            SplitRule = o.Split,
+            Errors = new ErrorSummary(o.OnError, Errors.Count, Errors.First, Untokenizable.Count, Untokenizable.First),
+        };
+    }
+
+    public string EmptyMessage() =>
+        $"no documents left to write: {_read} read, {_empty} empty, {_tooShort} shorter than {Options.Cleaning.MinChars} chars, " +
+        $"{_tooLong} longer than {Options.Cleaning.MaxChars} chars, {Dedup.ExactDuplicates} exact and {Dedup.NearDuplicates} near duplicates, " +
+        $"{Errors.Count} unreadable and {Untokenizable.Count} untokenizable records skipped. " +
+        "Check the input format (--format, --field, --boundary) and relax --min-chars/--max-chars.";
+
+    public static string NormalizationName(NormalizationForm? form) => form switch
+    {
+        null => "none",
+        NormalizationForm.FormC => "nfc",
+        NormalizationForm.FormKC => "nfkc",
+        NormalizationForm.FormD => "nfd",
+        NormalizationForm.FormKD => "nfkd",
+        _ => form.ToString()!,
+    };
+}

@@ -1,0 +1,83 @@
+using System.Text;
+
+namespace TextSSL.Corpora.Internal;
+
+/// <summary>
+/// Reads a stream line by line as raw bytes, so that invalid UTF-8 can be reported with its line number and
+/// the line skipped without losing the reader's place (a StreamReader cannot recover after a decoding error).
+/// </summary>
+internal sealed class Utf8LineReader(Stream stream)
+{
+    /// <summary>Strict UTF-8: invalid bytes throw instead of silently turning into U+FFFD.</summary>
+    public static readonly UTF8Encoding Strict = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    private byte[] _buffer = new byte[1 << 16];
+    private int _start, _end;
+    private bool _eof, _first = true;
+
+    /// <summary>The current line, without its line break (<c>\n</c> or <c>\r\n</c>).</summary>
+    public ReadOnlyMemory<byte> Line { get; private set; }
+
+    /// <summary>The 1-based number of the current line.</summary>
+    public long LineNumber { get; private set; }
+
+    /// <summary>Moves to the next line; false at the end of the stream.</summary>
+    public async ValueTask<bool> ReadLineAsync(CancellationToken ct)
+    {
+        var scanFrom = _start;
+        while (true)
+        {
+            var nl = Array.IndexOf(_buffer, (byte)'\n', scanFrom, _end - scanFrom);
+            if (nl >= 0)
+            {
+                SetLine(_start, nl);
+                _start = nl + 1;
+                return true;
+            }
+            if (_eof)
+            {
+                if (_start == _end) return false;
+                SetLine(_start, _end);
+                _start = _end;
+                return true;
+            }
+            scanFrom = _end;
+            // make room: compact first, grow only when one line fills the whole buffer
+            if (_start > 0)
+            {
+                Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
+                scanFrom -= _start;
+                _end -= _start;
+                _start = 0;
+            }
+            if (_end == _buffer.Length) Array.Resize(ref _buffer, _buffer.Length * 2);
+            var n = await stream.ReadAsync(_buffer.AsMemory(_end), ct).ConfigureAwait(false);
+            if (n == 0) _eof = true;
+            _end += n;
+        }
+    }
+
+    private void SetLine(int from, int to)
+    {
+        if (to > from && _buffer[to - 1] == (byte)'\r') to--;
+        if (_first)
+        {
+            _first = false;
+            if (to - from >= 3 && _buffer[from] == 0xEF && _buffer[from + 1] == 0xBB && _buffer[from + 2] == 0xBF) from += 3;
+        }
+        Line = _buffer.AsMemory(from, to - from);
+        LineNumber++;
+    }
+
+    /// <summary>Decodes the current line, or returns null with the byte offset of the first invalid byte.</summary>
+    public string? TryDecode(out int badOffset)
+    {
+        badOffset = -1;
+        try { return Strict.GetString(Line.Span); }
+        catch (DecoderFallbackException ex)
+        {
+            badOffset = ex.Index;
+            return null;
+        }
+    }
+}

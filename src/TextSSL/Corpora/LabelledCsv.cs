@@ -1,0 +1,92 @@
+using System.Runtime.CompilerServices;
+using CsvHelper;
+
+namespace TextSSL.Corpora;
+
+/// <summary>Options of a labelled probe set.</summary>
+public sealed record LabelledOptions
+{
+    /// <summary>Cleaning and length filters.</summary>
+    public CleaningOptions Cleaning { get; init; } = new();
+
+    /// <summary>Fraction of each label's documents put in the test split (default 0.2).</summary>
+    public double TestFraction { get; init; } = 0.2;
+
+    /// <summary>Salt of the split hash (default 0).</summary>
+    public ulong Seed { get; init; }
+
+    /// <summary>What to do with unreadable records.</summary>
+    public ErrorPolicy OnError { get; init; } = ErrorPolicy.Fail;
+}
+
+/// <summary>Counts of a written labelled set.</summary>
+/// <param name="Path">The CSV written.</param>
+/// <param name="Read">Documents read.</param>
+/// <param name="Dropped">Dropped by cleaning filters.</param>
+/// <param name="Duplicates">Exact duplicates dropped.</param>
+/// <param name="Skipped">Unreadable records skipped.</param>
+/// <param name="PerLabel">Per label: (train, test) documents.</param>
+public sealed record LabelledResult(string Path, long Read, long Dropped, long Duplicates, long Skipped, IReadOnlyDictionary<string, (int Train, int Test)> PerLabel);
+
+/// <summary>
+/// Writes a labelled set for probes as CSV (<c>text,label,split</c>) through CsvHelper: cleaned, exact duplicates
+/// dropped, and a deterministic stratified split (per label, the documents with the lowest hashes form the test
+/// part, so the split depends on the texts only). Documents are kept in memory until written: meant for probe-sized sets.
+/// </summary>
+public static class LabelledCsv
+{
+    /// <summary>The CSV header.</summary>
+    public static IReadOnlyList<string> Header { get; } = ["text", "label", "split"];
+
+    /// <summary>Reads <paramref name="sources"/> (which must give labels) and writes <paramref name="path"/> atomically.</summary>
+    /// <exception cref="TextSslException">A document has no label, nothing is left, or the input is bad.</exception>
+    public static async Task<LabelledResult> WriteAsync(IReadOnlyList<SourceSpec> sources, string path, LabelledOptions options, CancellationToken ct = default)
+    {
+        if (options.TestFraction is < 0 or >= 1) throw new TextSslException($"--test must be in [0, 1) (got {options.TestFraction}).");
+        var errors = new CorpusErrors(options.OnError);
+        var cleaner = new TextCleaner(options.Cleaning);
+        var seen = new HashSet<UInt128>();
+        var docs = new List<(string Text, string Label, UInt128 Key)>();
+        long read = 0, dropped = 0, duplicates = 0;
+        await foreach (var doc in CorpusReader.ReadAsync(sources, errors, ct).ConfigureAwait(false))
+        {
+            read++;
+            if (doc.Label is null)
+                throw new TextSslException($"{doc.Source}:{doc.Record}: the document has no label. Say where labels come from with --label-from folder|file|field.");
+            if (cleaner.Clean(doc.Text, out var text) != CleanOutcome.Kept) { dropped++; continue; }
+            var key = Deduplicator.Key(text!);
+            if (!seen.Add(key)) { duplicates++; continue; }
+            docs.Add((text!, doc.Label, key));
+        }
+        if (docs.Count == 0) throw new TextSslException($"no labelled documents left: {read} read, {dropped} dropped by filters, {duplicates} duplicates, {errors.Count} skipped.");
+
+        var test = new bool[docs.Count];
+        var perLabel = new SortedDictionary<string, (int Train, int Test)>(StringComparer.Ordinal);
+        foreach (var group in Enumerable.Range(0, docs.Count).GroupBy(i => docs[i].Label))
+        {
+            var ranked = group.OrderBy(i => MinHasher.Mix((ulong)(docs[i].Key >> 64) ^ options.Seed)).ThenBy(i => docs[i].Key).ToList();
+            var nTest = (int)Math.Round(ranked.Count * options.TestFraction, MidpointRounding.AwayFromZero);
+            foreach (var i in ranked.Take(nTest)) test[i] = true;
+            perLabel[group.Key] = (ranked.Count - nTest, nTest);
+        }
+        AtomicFile.Write(path, stream =>
+        {
+            using var csv = CsvWriter.Create(stream, null, leaveOpen: true);
+            csv.WriteHeader(Header.ToArray());
+            for (var i = 0; i < docs.Count; i++) csv.WriteRecord([docs[i].Text, docs[i].Label, test[i] ? "test" : "train"]);
+            csv.Flush();
+        });
+        return new LabelledResult(path, read, dropped, duplicates, errors.Count, perLabel);
+    }
+
+    /// <summary>Reads a labelled CSV written by <see cref="WriteAsync"/> (for probes and tests).</summary>
+    public static async IAsyncEnumerable<(string Text, string Label, string Split)> ReadAsync(string path, [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        await using var stream = File.OpenRead(path);
+        await using var csv = CsvReader.Create(stream, CsvReaderOptions.Default with { Separator = ',' }, leaveOpen: false);
+        await csv.ReadHeaderAsync(ct).ConfigureAwait(false);
+        int text = csv.GetFieldIndex("text"), label = csv.GetFieldIndex("label"), split = csv.GetFieldIndex("split");
+        while (await csv.ReadAsync(ct).ConfigureAwait(false))
+            yield return (csv.GetString(text), csv.GetString(label), csv.GetString(split));
+    }
+}
