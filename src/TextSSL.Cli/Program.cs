@@ -5,4 +5,5 @@ using TextSSL.Cli.Commands;
 var root = new RootCommand("textssl — self-supervised language modeling for .NET: train tokenizers, pretrain transformers (masked-LM, next-token), generate text, probe representations.");
 root.Subcommands.Add(DoctorCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
+root.Subcommands.Add(ProbeCommand.Create());
 return await CliHost.RunAsync(root, args);

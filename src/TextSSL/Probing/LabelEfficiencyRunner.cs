@@ -136,7 +136,7 @@ public static class LabelEfficiencyRunner
             {
                 progress?.Report($"{what}: extracting features of {allTexts.Count:N0} texts ({options.Features.Describe()})");
                 var last = -1;
-                var reporter = progress is null ? null : new Progress<(int Done, int Total)>(p =>
+                var reporter = progress is null ? null : new InlineProgress<(int Done, int Total)>(p =>
                 {
                     var pct = 100 * p.Done / Math.Max(1, p.Total);
                     if (pct / 25 != last / 25) { last = pct; progress.Report($"{what}: {p.Done:N0}/{p.Total:N0} texts"); }

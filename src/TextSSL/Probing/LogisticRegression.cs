@@ -61,7 +61,7 @@ public static class LogisticRegression
             var logp = nn.functional.log_softmax(xs.mm(w) + b, 1);
             var nll = -(logp * onehot).sum() / n;
             var g = (logp.exp() - onehot) / n;
-            var grad = cat([xs.t().mm(g).flatten(), g.sum(0)]).to(ScalarType.Float64).cpu().data<double>().ToArray();
+            var grad = cat([xs.t().mm(g).flatten(), g.sum([0])]).to(ScalarType.Float64).cpu().data<double>().ToArray();
             var penalty = 0.0;
             for (var i = 0; i < d * c; i++)
             {
