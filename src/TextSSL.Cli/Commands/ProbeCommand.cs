@@ -1,0 +1,118 @@
+using System.CommandLine;
+using System.Globalization;
+using Spectre.Console;
+using TextSSL.Probing;
+using TextSSL.Runtime;
+
+namespace TextSSL.Cli.Commands;
+
+/// <summary><c>textssl probe</c>: how much does pretraining help with few labels? The label-efficiency report.</summary>
+internal static class ProbeCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<string>("--model") { Description = "Checkpoint directory (or a training run's output directory, whose best/ or last/ is used).", Required = true };
+        var data = new Option<string>("--data") { Description = "Labelled texts: .csv, .tsv or .jsonl with a text and a label column (and optionally a split column with train/test).", Required = true };
+        var textColumn = new Option<string>("--text-column") { Description = "Column holding the text.", DefaultValueFactory = _ => "text" };
+        var labelColumn = new Option<string>("--label-column") { Description = "Column holding the label.", DefaultValueFactory = _ => "label" };
+        var splitColumn = new Option<string>("--split-column") { Description = "Column naming each row's split (train/test); used when present and no --test-data is given.", DefaultValueFactory = _ => "split" };
+        var testData = new Option<string?>("--test-data") { Description = "A separate labelled test file (same columns). Then every row of --data is training data." };
+        var testFraction = new Option<double>("--test-fraction") { Description = "Without --test-data or a split column: the fraction of each class held out for testing.", DefaultValueFactory = _ => 0.2 };
+        var pooling = new Option<string>("--pooling") { Description = "How token states become one vector: mean (over real tokens), first (the [CLS] position of encoders), last (the last real token; natural for decoders), max.", DefaultValueFactory = _ => "mean" };
+        var layer = new Option<string>("--layer") { Description = "Hidden state to read: last, an index (0 = embeddings, -2 = the block before the last), or mean:K (average of the last K).", DefaultValueFactory = _ => "last" };
+        var samples = new Option<string>("--samples-per-label") { Description = "Labelled training examples per class at each point of the curve; 'all' uses the whole training split.", DefaultValueFactory = _ => "8,32,128,all" };
+        var experiments = new Option<int>("--experiments") { Description = "Repetitions per K, each with its own random sample (mean ± std are reported).", DefaultValueFactory = _ => 10 };
+        var baselines = new Option<string>("--baselines") { Description = $"Baselines on the same samples: {ProbeMethods.BaselineChoices}.", DefaultValueFactory = _ => "tfidf,random,supervised" };
+        var maxTokens = new Option<int?>("--max-tokens") { Description = "Tokens read per text (its start); default: the model's block size." };
+        var batchSize = new Option<int>("--batch-size") { Description = "Texts per forward pass when extracting features.", DefaultValueFactory = _ => 32 };
+        var supervisedSteps = new Option<int>("--supervised-max-steps") { Description = "Step cap of each end-to-end baseline run (bounds its time).", DefaultValueFactory = _ => 300 };
+        var tfidfFeatures = new Option<int>("--tfidf-features") { Description = "Vocabulary cap of the TF-IDF baseline (half word, half character n-grams).", DefaultValueFactory = _ => 20_000 };
+        var cache = new Option<string?>("--cache") { Description = $"Feature cache directory (default: {FeatureCache.DefaultDirectory()}); 'none' disables it." };
+        var outDir = new Option<string>("--out") { Description = "Where report.md, the chart (PNG, SVG) and the CSV files go.", Required = true };
+        var device = CommonOptions.Device();
+        var seed = CommonOptions.Seed();
+        var threads = CommonOptions.Threads();
+
+        var command = new Command("probe",
+            "Measure what pretraining buys on a labelled task: frozen features + logistic regression at several numbers of labels per class, " +
+            "against TF-IDF, the same network with random weights and the same network trained from scratch, on the same samples and the same test split. " +
+            "Writes a label-efficiency report (Markdown, chart, CSV) and prints the table.");
+        foreach (var o in new Option[] { model, data, textColumn, labelColumn, splitColumn, testData, testFraction, pooling, layer, samples, experiments, baselines,
+                     maxTokens, batchSize, supervisedSteps, tfidfFeatures, cache, outDir, device, seed, threads })
+            command.Options.Add(o);
+
+        command.SetAction((pr, ct) =>
+        {
+            CommonOptions.ApplyThreads(pr.GetValue(threads));
+            var pool = ParsePooling(pr.GetValue(pooling)!);
+            var options = new ProbeOptions
+            {
+                SamplesPerLabel = FewShotSampler.ParseList(pr.GetValue(samples)!),
+                Experiments = pr.GetValue(experiments),
+                Seed = pr.GetValue(seed),
+                Features = new FeatureOptions(pool, LayerSelection.Parse(pr.GetValue(layer)), pr.GetValue(batchSize), pr.GetValue(maxTokens)),
+                Baselines = ProbeMethods.ParseBaselines(pr.GetValue(baselines)!),
+                Tfidf = new TfidfOptions(MaxFeatures: pr.GetValue(tfidfFeatures)),
+                Supervised = new SupervisedOptions(MaxSteps: pr.GetValue(supervisedSteps)),
+                CacheDirectory = pr.GetValue(cache) is { } c ? (c.Equals("none", StringComparison.OrdinalIgnoreCase) ? null : c) : FeatureCache.DefaultDirectory(),
+            }.Validate();
+            var columns = new LabelledColumns(pr.GetValue(textColumn)!, pr.GetValue(labelColumn)!, pr.GetValue(splitColumn)!);
+            var split = new SplitOptions(pr.GetValue(testData), pr.GetValue(testFraction), pr.GetValue(seed));
+            return Task.FromResult(Run(AnsiConsole.Console, pr.GetValue(model)!, pr.GetValue(data)!, columns, split, options, pr.GetValue(device)!, pr.GetValue(outDir)!, ct));
+        });
+        return command;
+    }
+
+    public static int Run(IAnsiConsole console, string modelPath, string dataPath, LabelledColumns columns, SplitOptions split, ProbeOptions options, string deviceSpec, string outDir, CancellationToken ct)
+    {
+        // Check the data before loading the model: a wrong column name should fail in a second, not after a model load.
+        var dataset = ProbeDataLoader.Load(dataPath, columns, split);
+        var device = DeviceSelector.Resolve(deviceSpec);
+        using var loaded = LabelEfficiencyRunner.LoadModel(modelPath, device);
+        console.MarkupLine($"[grey]probe:[/] {Markup.Escape(Path.GetFileName(dataPath))}: {dataset.Train.Count:N0} train / {dataset.Test.Count:N0} test texts, {dataset.Classes.Count} classes; device {Markup.Escape(device.ToString())}");
+        foreach (var note in dataset.Notes) console.MarkupLine($"[grey]  note:[/] {Markup.Escape(note)}");
+        var progress = new SyncProgress(line => console.MarkupLine($"[grey]{Markup.Escape(line)}[/]"));
+        var result = LabelEfficiencyRunner.Run(loaded, dataset, options, device, progress, ct);
+        var files = LabelEfficiencyReport.Write(result, outDir);
+
+        var table = new Table().Border(TableBorder.Rounded).Title("accuracy, % (mean ± std over runs)");
+        table.AddColumn("labels per class");
+        foreach (var m in result.Methods) table.AddColumn(new TableColumn(Markup.Escape(m.Title())).RightAligned());
+        foreach (var k in options.SamplesPerLabel)
+        {
+            var row = result.Methods.Select(m => result.Summary(m, k)).ToList();
+            if (row.All(s => s is null)) continue;
+            var best = row.Where(s => s is not null).Max(s => s!.AccuracyMean);
+            var cells = new List<string> { (k?.ToString(CultureInfo.InvariantCulture) ?? $"all ({dataset.Train.Count:N0})") + (result.IsShort(k) ? " †" : "") };
+            foreach (var s in row)
+            {
+                if (s is null) { cells.Add("–"); continue; }
+                var text = s.Runs > 1 ? $"{100 * s.AccuracyMean:F1} ± {100 * s.AccuracyStd:F1}" : $"{100 * s.AccuracyMean:F1}";
+                cells.Add(s.AccuracyMean >= best - 1e-12 ? $"[bold green]{text}[/]" : text);
+            }
+            table.AddRow(cells.ToArray());
+        }
+        console.Write(table);
+        if (result.Shortfalls.Any(p => p.Value.Count > 0)) console.MarkupLine("[yellow]†[/] some class had fewer training examples than K; it used all it had (see report.md).");
+        console.WriteLine();
+        console.WriteLine(LabelEfficiencyReading.Paragraph(result));
+        console.WriteLine();
+        console.MarkupLine($"[green]wrote[/] {Markup.Escape(string.Join(", ", files.Select(Path.GetFileName)))} to {Markup.Escape(Path.GetFullPath(outDir))}");
+        return 0;
+    }
+
+    private static Pooling ParsePooling(string s) => s.Trim().ToLowerInvariant() switch
+    {
+        "mean" => Pooling.Mean,
+        "first" or "cls" => Pooling.First,
+        "last" => Pooling.Last,
+        "max" => Pooling.Max,
+        _ => throw new TextSslException($"--pooling '{s}': choose mean, first (cls), last or max."),
+    };
+
+    // Progress<T> posts to the thread pool; reports must print in order and before the table.
+    private sealed class SyncProgress(Action<string> report) : IProgress<string>
+    {
+        public void Report(string value) => report(value);
+    }
+}

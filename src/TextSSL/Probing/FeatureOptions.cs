@@ -1,0 +1,15 @@
+namespace TextSSL.Probing;
+
+/// <summary>How features are read from a model.</summary>
+/// <param name="Pooling">Token pooling; mean over real tokens by default.</param>
+/// <param name="Layer">Which hidden state(s); the last by default.</param>
+/// <param name="BatchSize">Texts per forward pass.</param>
+/// <param name="MaxTokens">Tokens kept per text (framing included); null = the model's block size.</param>
+public sealed record FeatureOptions(Pooling Pooling = Pooling.Mean, LayerSelection? Layer = null, int BatchSize = 32, int? MaxTokens = null)
+{
+    /// <summary>The layer selection, defaulting to the last hidden state.</summary>
+    public LayerSelection EffectiveLayer => Layer ?? LayerSelection.Last;
+
+    /// <summary>A canonical description, part of feature cache keys.</summary>
+    public string Describe() => $"pool={Pooling.ToString().ToLowerInvariant()};layer={EffectiveLayer};max={MaxTokens?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "block"}";
+}

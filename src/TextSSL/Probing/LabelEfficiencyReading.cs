@@ -1,0 +1,109 @@
+using System.Globalization;
+using System.Text;
+
+namespace TextSSL.Probing;
+
+/// <summary>The plain-language reading of a label-efficiency result, computed from its numbers.</summary>
+public static class LabelEfficiencyReading
+{
+    /// <summary>Accuracy differences below this many points are not called wins in the prose (besides the std test).</summary>
+    private const double TiePoints = 0.5;
+
+    /// <summary>One paragraph: who wins at each K and by how much, what pretraining adds over random weights, and how many labels the probe needs to match the baselines' best.</summary>
+    public static string Paragraph(ProbeResult result)
+    {
+        var ks = result.Options.SamplesPerLabel.Where(k => result.Summary(ProbeMethod.Pretrained, k) is not null).ToList();
+        if (ks.Count == 0) return "No run finished, so there is nothing to read.";
+        var sb = new StringBuilder();
+        var counts = result.Dataset.TestCounts();
+        var majority = (double)counts.Max() / counts.Sum();
+        sb.Append(CultureInfo.InvariantCulture, $"On {result.Dataset.Test.Count:N0} test texts in {result.Dataset.Classes.Count} classes (always predicting the most common class scores {Pct(majority)}), ");
+
+        // 1. The winner at each K, grouped over consecutive Ks with the same winner.
+        var verdicts = ks.Select(k => Verdict(result, k)).ToList();
+        var clauses = new List<string>();
+        for (var i = 0; i < verdicts.Count;)
+        {
+            var j = i;
+            while (j + 1 < verdicts.Count && verdicts[j + 1].Winner == verdicts[i].Winner && verdicts[j + 1].Tie == verdicts[i].Tie) j++;
+            var group = verdicts.GetRange(i, j - i + 1);
+            var at = JoinList(group.Select(v => LabelText(result, v.K)).ToList());
+            if (group[0].RunnerUp is null)
+                clauses.Add($"at {at} the {group[0].Winner.Title()} scores {JoinList(group.Select(v => Pct(v.Score)).ToList())}");
+            else if (group[0].Tie)
+                clauses.Add($"at {at} {group[0].Winner.Title()} and {JoinList(group.Select(v => v.RunnerUp!.Value.Title()).Distinct().ToList())} are level (within a standard deviation; gaps {JoinList(group.Select(v => Points(v.Margin)).ToList())})");
+            else
+                clauses.Add($"at {at} {group[0].Winner.Title()} is best ({JoinList(group.Select(v => Pct(v.Score)).ToList())}), ahead of {JoinList(group.Select(v => $"{v.RunnerUp!.Value.Title()} by {Points(v.Margin)}").ToList())}");
+            i = j + 1;
+        }
+        sb.Append(string.Join("; ", clauses)).Append(". ");
+
+        // 2. What pretraining adds over the same network with random weights.
+        var gains = ks.Select(k => (k, p: result.Summary(ProbeMethod.Pretrained, k), r: result.Summary(ProbeMethod.RandomWeights, k)))
+            .Where(t => t.r is not null).Select(t => (t.k, Gain: t.p!.AccuracyMean - t.r!.AccuracyMean)).ToList();
+        if (gains.Count > 0)
+        {
+            var mean = gains.Average(g => g.Gain);
+            sb.Append(CultureInfo.InvariantCulture, $"Pretraining is worth {SignedPoints(mean)} on average over the same network with random weights");
+            if (gains.Count > 1)
+                sb.Append(CultureInfo.InvariantCulture, $" ({SignedPoints(gains[0].Gain)} at {LabelText(result, gains[0].k)}, {SignedPoints(gains[^1].Gain)} at {LabelText(result, gains[^1].k)})");
+            sb.Append(mean <= 0 ? ", so the pretrained features are not yet better than random projections of the tokens. " : ". ");
+        }
+
+        // 3. Label efficiency: the fewest labels with which the probe comes within a point of the best baseline's best.
+        var baselineBest = result.Summaries.Where(s => s.Method != ProbeMethod.Pretrained).MaxBy(s => s.AccuracyMean);
+        if (baselineBest is not null)
+        {
+            var target = baselineBest.AccuracyMean;
+            var enough = ks.FirstOrDefault(k => result.Summary(ProbeMethod.Pretrained, k)!.AccuracyMean >= target - 0.01, -1);
+            var bestText = $"{baselineBest.Method.Title()}'s best, {Pct(target)} with {LabelText(result, baselineBest.SamplesPerLabel)}";
+            if (enough != -1)
+            {
+                var p = result.Summary(ProbeMethod.Pretrained, enough)!;
+                sb.Append(CultureInfo.InvariantCulture, $"The probe comes within one point of {bestText} already at {LabelText(result, enough)} ({Pct(p.AccuracyMean)}, {p.TrainExamples:N0} labelled texts against {baselineBest.TrainExamples:N0}). ");
+            }
+            else
+            {
+                var bestProbe = ks.Select(k => result.Summary(ProbeMethod.Pretrained, k)!).MaxBy(s => s.AccuracyMean)!;
+                sb.Append(CultureInfo.InvariantCulture, $"Even at its best ({Pct(bestProbe.AccuracyMean)} at {LabelText(result, bestProbe.SamplesPerLabel)}) the probe stays {Points(target - bestProbe.AccuracyMean)} below {bestText}. ");
+            }
+        }
+        var wins = verdicts.Count(v => v.Winner == ProbeMethod.Pretrained && !v.Tie);
+        if (verdicts.Count > 1 && wins == 0 && verdicts.All(v => v.Winner != ProbeMethod.Pretrained))
+            sb.Append("The pretrained probe wins at no point of the curve: on this task this checkpoint's features do not beat the baselines. ");
+        var shortKs = ks.Where(result.IsShort).ToList();
+        if (shortKs.Count > 0)
+            sb.Append(CultureInfo.InvariantCulture, $"At {JoinList(shortKs.Select(k => LabelText(result, k)).ToList())} some class had fewer training examples than asked for, so those points use fewer labels (marked † in the table).");
+        return sb.ToString().TrimEnd();
+    }
+
+    private sealed record KVerdict(int? K, ProbeMethod Winner, double Score, ProbeMethod? RunnerUp, double Margin, bool Tie);
+
+    private static KVerdict Verdict(ProbeResult result, int? k)
+    {
+        var ranked = result.Summaries.Where(s => s.SamplesPerLabel == k).OrderByDescending(s => s.AccuracyMean).ToList();
+        var best = ranked[0];
+        if (ranked.Count == 1) return new KVerdict(k, best.Method, best.AccuracyMean, null, 0, false);
+        var second = ranked[1];
+        var margin = best.AccuracyMean - second.AccuracyMean;
+        var tie = margin * 100 < TiePoints || margin < Math.Max(best.AccuracyStd, second.AccuracyStd);
+        return new KVerdict(k, best.Method, best.AccuracyMean, second.Method, margin, tie);
+    }
+
+    /// <summary>"8 labels per class" or "all labels (n = 1,234)".</summary>
+    internal static string LabelText(ProbeResult result, int? k) =>
+        k is { } v ? $"{v} label{(v == 1 ? "" : "s")} per class" : $"all {result.Dataset.Train.Count:N0} labels";
+
+    internal static string Pct(double v) => (100 * v).ToString("F1", CultureInfo.InvariantCulture) + "%";
+
+    private static string Points(double v) => (100 * v).ToString("F1", CultureInfo.InvariantCulture) + " points";
+
+    private static string SignedPoints(double v) => (v >= 0 ? "+" : "−") + Points(Math.Abs(v));
+
+    private static string JoinList(IReadOnlyList<string> items) => items.Count switch
+    {
+        0 => "",
+        1 => items[0],
+        _ => string.Join(", ", items.Take(items.Count - 1)) + " and " + items[^1],
+    };
+}

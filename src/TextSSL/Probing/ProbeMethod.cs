@@ -1,0 +1,66 @@
+namespace TextSSL.Probing;
+
+/// <summary>A way of classifying the probe's texts; the pretrained probe and its baselines.</summary>
+public enum ProbeMethod
+{
+    /// <summary>The checkpoint's frozen features + logistic regression (the thing being measured).</summary>
+    Pretrained,
+    /// <summary>Baseline (a): TF-IDF of word and character n-grams + the same logistic regression.</summary>
+    Tfidf,
+    /// <summary>Baseline (b): the same architecture with random weights, frozen, + the same logistic regression.</summary>
+    RandomWeights,
+    /// <summary>Baseline (c): the same architecture trained end to end on the labelled sample only.</summary>
+    Supervised,
+    /// <summary>Optional (d): the pretrained model fine-tuned end to end on the labelled sample.</summary>
+    FineTuned,
+}
+
+/// <summary>Names and parsing of <see cref="ProbeMethod"/>.</summary>
+public static class ProbeMethods
+{
+    /// <summary>The names accepted by <c>--baselines</c>.</summary>
+    public const string BaselineChoices = "tfidf, random, supervised, finetune (or none)";
+
+    /// <summary>The short name used in CSV files and on the command line.</summary>
+    public static string Key(this ProbeMethod method) => method switch
+    {
+        ProbeMethod.Pretrained => "pretrained",
+        ProbeMethod.Tfidf => "tfidf",
+        ProbeMethod.RandomWeights => "random",
+        ProbeMethod.Supervised => "supervised",
+        ProbeMethod.FineTuned => "finetune",
+        _ => throw new ArgumentOutOfRangeException(nameof(method)),
+    };
+
+    /// <summary>The name shown in tables, charts and prose.</summary>
+    public static string Title(this ProbeMethod method) => method switch
+    {
+        ProbeMethod.Pretrained => "pretrained + probe",
+        ProbeMethod.Tfidf => "TF-IDF + probe",
+        ProbeMethod.RandomWeights => "random weights + probe",
+        ProbeMethod.Supervised => "supervised from scratch",
+        ProbeMethod.FineTuned => "pretrained, fine-tuned",
+        _ => throw new ArgumentOutOfRangeException(nameof(method)),
+    };
+
+    /// <summary>Parses a comma-separated baseline list such as <c>tfidf,random,supervised</c>.</summary>
+    /// <exception cref="TextSslException">An unknown name.</exception>
+    public static IReadOnlyList<ProbeMethod> ParseBaselines(string spec)
+    {
+        var result = new List<ProbeMethod>();
+        foreach (var part in spec.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var m = part.ToLowerInvariant() switch
+            {
+                "none" => (ProbeMethod?)null,
+                "tfidf" or "tf-idf" => ProbeMethod.Tfidf,
+                "random" => ProbeMethod.RandomWeights,
+                "supervised" or "scratch" => ProbeMethod.Supervised,
+                "finetune" or "fine-tune" => ProbeMethod.FineTuned,
+                _ => throw new TextSslException($"--baselines: unknown baseline '{part}'. Choose from {BaselineChoices}."),
+            };
+            if (m is { } method && !result.Contains(method)) result.Add(method);
+        }
+        return result;
+    }
+}
