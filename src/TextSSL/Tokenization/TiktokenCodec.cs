@@ -12,7 +12,7 @@ namespace TextSSL.Tokenization;
 /// <remarks>
 /// Special tokens are not given to <see cref="TiktokenTokenizer"/>: its pre-tokenizer would then turn their text in
 /// the input into special ids, while TextSSL encodes special-token text as ordinary text (stages insert special ids
-/// themselves). Their ids are decoded here instead. Lone UTF-16 surrogates, which UTF-8 cannot express, are replaced
+/// themselves). Their ids are decoded here instead. Safe to use from several threads (the tokenizer's cache is locked). Lone UTF-16 surrogates, which UTF-8 cannot express, are replaced
 /// by U+FFFD before encoding, so <c>Decode(Encode(s))</c> equals <c>s</c> for every well-formed string and equals
 /// <c>s</c> with each lone surrogate replaced by U+FFFD otherwise.
 /// </remarks>

@@ -63,7 +63,7 @@ public class BpeTrainerTests
     public async Task Training_twice_gives_byte_identical_files_whatever_the_thread_count()
     {
         using var dir = new TempDir();
-        var corpus = dir.File("corpus.txt", TestText.MobyDick[..300_000]);
+        var corpus = dir.File("corpus.txt", TestText.MobyDick[..120_000]);
         var a = await new BpeTrainer(new BpeTrainerOptions(700) { Threads = 1 }).TrainFilesAsync([corpus]);
         var b = await new BpeTrainer(new BpeTrainerOptions(700) { Threads = 2 }).TrainFilesAsync([corpus]);
         TokenizerStore.Save(a.Tokenizer, dir.Path("a"));
@@ -76,17 +76,19 @@ public class BpeTrainerTests
     [Test]
     public async Task Streaming_in_chunks_counts_the_same_pre_tokens_as_the_whole_text()
     {
-        // longer than one chunk, with long lines, so chunks are cut inside lines
+        // many small chunks, with long lines, so chunks are cut inside lines next to every kind of character
         var rng = new Random(7);
         var sb = new StringBuilder();
-        while (sb.Length < TrainingInput.ChunkChars * 5 / 2) sb.Append(TestText.Random(rng, loneSurrogates: false)).Append(rng.Next(20) == 0 ? "\n" : " ");
+        while (sb.Length < 200_000) sb.Append(TestText.Random(rng, loneSurrogates: false)).Append(rng.Next(20) == 0 ? "\n" : " ");
         var text = sb.ToString();
         using var dir = new TempDir();
         var file = dir.File("big.txt", text);
+        var chunks = TrainingInput.ReadChunks(file, false, default, chunkChars: 4096).ToList();
+        Assert.That(chunks, Has.Count.GreaterThan(20));
+        Assert.That(string.Concat(chunks), Is.EqualTo(text));
         var regex = SplitPatterns.Resolve("gpt4");
-        var streamed = await PreTokenCounter.CountFilesAsync([file], regex, false, 2, null, CancellationToken.None);
+        var streamed = await PreTokenCounter.CountFilesAsync([file], regex, false, 2, null, CancellationToken.None, chunkChars: 4096);
         var whole = PreTokenCounter.CountTexts([text], regex);
-        Assert.That(streamed.Count, Is.EqualTo(whole.Count));
         Assert.That(streamed.OrderBy(kv => kv.Key, StringComparer.Ordinal), Is.EqualTo(whole.OrderBy(kv => kv.Key, StringComparer.Ordinal)));
     }
 
@@ -114,5 +116,38 @@ public class BpeTrainerTests
         Assert.That(gpt4.Tokenizer.Encode("12345"), Has.Length.EqualTo(2));
         Assert.That(gpt4.Tokenizer.Pattern, Is.EqualTo(SplitPatterns.Gpt4));
         Assert.That(gpt2.Tokenizer.Pattern, Is.EqualTo(SplitPatterns.Gpt2));
+    }
+
+    [Test]
+    public void Incremental_pair_bookkeeping_matches_a_naive_recount_every_merge()
+    {
+        var text = TestText.MobyDick[..15_000] + " aaaa abab ababab 日本日本 👍👍👍";
+        var fast = Train(256 + 200, text);
+        Assert.That(fast.Merges.Select(m => (m.Left, m.Right, m.Id, m.Count)), Is.EqualTo(NaiveMerges(text, 200)));
+    }
+
+    /// <summary>minbpe's loop over distinct pre-tokens: recount every pair, take the most frequent (lowest pair on ties), merge everywhere.</summary>
+    private static List<(int, int, int, long)> NaiveMerges(string text, int count)
+    {
+        var words = PreTokenCounter.CountTexts([text], SplitPatterns.Resolve("gpt4"))
+            .Select(kv => (Ids: Encoding.UTF8.GetBytes(kv.Key).Select(b => (int)b).ToList(), Count: kv.Value)).ToList();
+        var tokens = Enumerable.Range(0, 256).Select(b => new[] { (byte)b }).ToList();
+        var merges = new List<(int, int, int, long)>();
+        while (tokens.Count < 256 + count)
+        {
+            var stats = new Dictionary<(int, int), long>();
+            foreach (var (ids, c) in words)
+                for (var i = 0; i + 1 < ids.Count; i++) stats[(ids[i], ids[i + 1])] = stats.GetValueOrDefault((ids[i], ids[i + 1])) + c;
+            if (stats.Count == 0) break;
+            var best = stats.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key.Item1).ThenBy(kv => kv.Key.Item2).First();
+            var bytes = tokens[best.Key.Item1].Concat(tokens[best.Key.Item2]).ToArray();
+            var id = tokens.FindIndex(t => t.AsSpan().SequenceEqual(bytes));
+            if (id < 0) { id = tokens.Count; tokens.Add(bytes); }
+            merges.Add((best.Key.Item1, best.Key.Item2, id, best.Value));
+            foreach (var (ids, _) in words)
+                for (var i = 0; i + 1 < ids.Count; i++)
+                    if (ids[i] == best.Key.Item1 && ids[i + 1] == best.Key.Item2) { ids[i] = id; ids.RemoveAt(i + 1); }
+        }
+        return merges;
     }
 }

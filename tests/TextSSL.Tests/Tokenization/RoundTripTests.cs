@@ -94,5 +94,16 @@ public class RoundTripTests
         Assert.That(() => t.Decode([-1]), Throws.InstanceOf<TextSslException>());
     }
 
+    [Test]
+    public void Encoding_from_several_threads_gives_the_sequential_ids()
+    {
+        var t = _tokenizers["bpe"];
+        var slices = Enumerable.Range(0, 8).Select(i => TestText.MobyDick.Substring(300_000 + i * 20_000, 20_000)).ToArray();
+        var expected = slices.Select(t.Encode).ToArray();
+        var actual = new int[slices.Length][];
+        Parallel.For(0, slices.Length, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i => actual[i] = t.Encode(slices[i]));
+        Assert.That(actual, Is.EqualTo(expected));
+    }
+
     private static string Escape(string s) => string.Concat(s.Select(c => c < 0x20 || c > 0x7E ? $"\\u{(int)c:X4}" : c.ToString()));
 }

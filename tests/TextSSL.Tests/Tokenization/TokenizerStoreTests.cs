@@ -41,20 +41,37 @@ public class TokenizerStoreTests
     [Test]
     public void A_fresh_process_encodes_to_the_same_ids()
     {
-        var cli = typeof(TokenizerCommand).Assembly.Location;
         var textFile = _dir.File("sample.txt", _sample);
-        var psi = new ProcessStartInfo("dotnet", [cli, "tokenizer", "encode", "--tokenizer", _saved, "--file", textFile])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEnd();
-        var stderr = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        Assert.That(p.ExitCode, Is.Zero, stderr);
+        var (code, stdout, stderr) = RunCli("tokenizer", "encode", "--tokenizer", _saved, "--file", textFile);
+        Assert.That(code, Is.Zero, stderr);
         var ids = stdout.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(int.Parse).ToArray();
         Assert.That(ids, Is.EqualTo(_trained.Encode(_sample)));
+    }
+
+    [Test]
+    public void Training_in_two_processes_gives_byte_identical_files()
+    {
+        // string hashing is randomized per process, so this catches any dependence on dictionary order
+        var corpus = _dir.File("det.txt", TestText.MobyDick[..60_000]);
+        foreach (var run in new[] { "p1", "p2" })
+        {
+            var (code, _, stderr) = RunCli("tokenizer", "train", "--input", corpus, "--vocab-size", "500", "--out", _dir.Path(run));
+            Assert.That(code, Is.Zero, stderr);
+        }
+        var names = Directory.GetFiles(_dir.Path("p1")).Select(Path.GetFileName).Order().ToArray();
+        Assert.That(names, Is.EqualTo(new[] { TokenizerFiles.FingerprintFile, TokenizerFiles.Sidecar, ByteLevelBpeTokenizer.RankFile }.Order()));
+        foreach (var name in names)
+            Assert.That(File.ReadAllBytes(_dir.Path("p2", name!)), Is.EqualTo(File.ReadAllBytes(_dir.Path("p1", name!))), name);
+    }
+
+    private static (int Code, string Stdout, string Stderr) RunCli(params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet", [typeof(TokenizerCommand).Assembly.Location, .. args]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, stdout.Result, stderr);
     }
 
     [Test]

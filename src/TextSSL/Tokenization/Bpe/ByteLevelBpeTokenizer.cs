@@ -48,8 +48,13 @@ public sealed class ByteLevelBpeTokenizer : TextTokenizer
     public int LearnedCount => _tokens.Length;
 
     /// <summary>The bytes of token <paramref name="id"/> (a special token's UTF-8 text).</summary>
-    public ReadOnlySpan<byte> TokenBytes(int id) =>
-        (uint)id < (uint)_tokens.Length ? _tokens[id] : Encoding.UTF8.GetBytes(_specials.All.First(s => s.Id == id).Text);
+    /// <exception cref="ArgumentOutOfRangeException">The id is not in the vocabulary.</exception>
+    public ReadOnlySpan<byte> TokenBytes(int id)
+    {
+        if ((uint)id < (uint)_tokens.Length) return _tokens[id];
+        var special = _specials.All.FirstOrDefault(s => s.Id == id) ?? throw new ArgumentOutOfRangeException(nameof(id), id, $"not an id of this tokenizer (vocabulary size {VocabSize})");
+        return Encoding.UTF8.GetBytes(special.Text);
+    }
 
     /// <summary>Builds a tokenizer from its tokens in rank order (the first 256 must be the single bytes 0..255).</summary>
     /// <exception cref="TextSslException">The base bytes are missing or out of order, or two tokens have the same bytes.</exception>

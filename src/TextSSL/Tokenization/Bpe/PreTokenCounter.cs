@@ -13,7 +13,8 @@ internal static class PreTokenCounter
 {
     /// <summary>Counts pre-tokens over every file.</summary>
     public static async Task<Dictionary<string, long>> CountFilesAsync(IReadOnlyList<string> files, Regex split, bool replaceInvalid, int threads,
-                                                                       IProgress<BpeTrainingProgress>? progress, CancellationToken ct)
+                                                                       IProgress<BpeTrainingProgress>? progress, CancellationToken ct,
+                                                                       int chunkChars = TrainingInput.ChunkChars)
     {
         long totalBytes = files.Sum(f => new FileInfo(f).Length);
         long doneChars = 0;
@@ -31,7 +32,7 @@ internal static class PreTokenCounter
             {
                 foreach (var file in files)
                 {
-                    foreach (var chunk in TrainingInput.ReadChunks(file, replaceInvalid, ct))
+                    foreach (var chunk in TrainingInput.ReadChunks(file, replaceInvalid, ct, chunkChars))
                     {
                         await channel.Writer.WriteAsync(chunk, ct).ConfigureAwait(false);
                         doneChars += chunk.Length;

@@ -53,12 +53,13 @@ internal static class TrainingInput
     /// <param name="path">The file.</param>
     /// <param name="replaceInvalid">Replace invalid UTF-8 sequences with U+FFFD instead of failing.</param>
     /// <param name="cancellationToken">Stops reading.</param>
+    /// <param name="chunkChars">Target chunk size (tests use small ones to get many cuts).</param>
     /// <exception cref="TextSslException">The file is not valid UTF-8 (names the file and the byte offset).</exception>
-    public static IEnumerable<string> ReadChunks(string path, bool replaceInvalid, CancellationToken cancellationToken = default)
+    public static IEnumerable<string> ReadChunks(string path, bool replaceInvalid, CancellationToken cancellationToken = default, int chunkChars = ChunkChars)
     {
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
         var bytes = ArrayPool<byte>.Shared.Rent(ReadBlockBytes);
-        var chars = new char[ChunkChars * 2];
+        var chars = new char[chunkChars + ReadBlockBytes];
         try
         {
             long consumedBytes = 0; // file offset of bytes[0]
@@ -78,7 +79,7 @@ internal static class TrainingInput
                     first = false;
                 }
 
-                if (chars.Length - charCount < byteCount) Array.Resize(ref chars, charCount + byteCount + ChunkChars);
+                if (chars.Length - charCount < byteCount) Array.Resize(ref chars, charCount + byteCount + chunkChars);
                 var status = Utf8.ToUtf16(bytes.AsSpan(start, byteCount - start), chars.AsSpan(charCount), out var bytesRead, out var charsWritten,
                                           replaceInvalidSequences: replaceInvalid, isFinalBlock: final);
                 if (status == System.Buffers.OperationStatus.InvalidData)
@@ -98,33 +99,44 @@ internal static class TrainingInput
                     if (charCount > 0) yield return new string(chars, 0, charCount);
                     yield break;
                 }
-                while (charCount >= ChunkChars)
+                // emit chunks of about chunkChars, each ending at a safe cut, then move the rest to the front once
+                var begin = 0;
+                while (charCount - begin >= chunkChars)
                 {
-                    var cut = SafeCut(chars.AsSpan(0, charCount));
+                    var cut = SafeCut(chars.AsSpan(begin, charCount - begin), chunkChars);
                     if (cut <= 0)
                     {
-                        if (charCount < MaxChunkChars) break;
-                        cut = char.IsHighSurrogate(chars[charCount - 1]) ? charCount - 1 : charCount;
+                        if (charCount - begin < Math.Max(MaxChunkChars, chunkChars * 16)) break;
+                        cut = charCount - begin;
+                        if (char.IsHighSurrogate(chars[charCount - 1])) cut--;
                     }
-                    yield return new string(chars, 0, cut);
-                    Array.Copy(chars, cut, chars, 0, charCount - cut);
-                    charCount -= cut;
+                    yield return new string(chars, begin, cut);
+                    begin += cut;
+                }
+                if (begin > 0)
+                {
+                    Array.Copy(chars, begin, chars, 0, charCount - begin);
+                    charCount -= begin;
                 }
             }
         }
         finally { ArrayPool<byte>.Shared.Return(bytes); }
     }
 
-    /// <summary>The last index i where text[i] is a space or tab and text[i-1] is not whitespace; 0 when none.</summary>
-    internal static int SafeCut(ReadOnlySpan<char> text)
+    /// <summary>
+    /// A safe cut near <paramref name="target"/>: the last index i &lt;= target where text[i] is a space or tab and
+    /// text[i-1] is not whitespace, else the first such index after it; 0 when there is none.
+    /// </summary>
+    internal static int SafeCut(ReadOnlySpan<char> text, int target)
     {
-        for (var i = text.Length - 1; i > 0; i--)
-        {
-            var c = text[i];
-            if ((c == ' ' || c == '\t') && !char.IsWhiteSpace(text[i - 1])) return i;
-        }
+        for (var i = Math.Min(target, text.Length - 1); i > 0; i--)
+            if (IsCut(text, i)) return i;
+        for (var i = target + 1; i < text.Length; i++)
+            if (IsCut(text, i)) return i;
         return 0;
     }
+
+    private static bool IsCut(ReadOnlySpan<char> text, int i) => text[i] is ' ' or '\t' && !char.IsWhiteSpace(text[i - 1]);
 
     /// <summary>Strict UTF-8 without a byte-order mark, for files TextSSL writes.</summary>
     public static readonly UTF8Encoding Utf8NoBom = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
