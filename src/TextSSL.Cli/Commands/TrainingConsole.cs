@@ -17,7 +17,9 @@ internal static class TrainingConsole
         await console.Progress()
             .AutoClear(false)
             .HideCompleted(false)
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            // Redrawn only from the training thread's updates, so console writes never race a refresh thread.
+            .AutoRefresh(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
             .StartAsync(async ctx =>
             {
                 var bar = ctx.AddTask("training", maxValue: steps);
@@ -26,6 +28,7 @@ internal static class TrainingConsole
                     if (u.Kind == TrainingUpdateKind.Started) bar.Value = 0;
                     bar.Value = u.Step;
                     WriteLine(console, u);
+                    ctx.Refresh();
                 }));
                 bar.Value = result.Step;
                 if (!result.Completed) bar.StopTask();
