@@ -63,15 +63,26 @@ public sealed record TrainingData(TextTokenizer Tokenizer, ITokenStream Train, I
     private static bool IsShardDirectory(string path) => Directory.Exists(path) && File.Exists(Path.Combine(path, ManifestFile));
 
     /// <summary>
-    /// Reads a shard directory. The one place shards enter training: wire the shard reader here
-    /// (<c>TokenShardSet.Open(dir)</c>: check <c>Manifest.TokenizerFingerprint</c> with <see cref="CheckFingerprint"/>,
-    /// then <c>Split("train")</c> and <c>Split("validation")</c>).
+    /// Reads a shard directory written by textssl-prep: the manifest's tokenizer fingerprint must match, and both
+    /// a train and a validation split must hold tokens. With <c>--tokenizer char</c> (no tokenizer named) the shards'
+    /// own <c>tokenizer/</c> directory is used.
     /// </summary>
     private static TrainingData OpenShards(string directory, TextTokenizer? expected)
     {
-        _ = expected;
-        throw new TextSslException($"'{directory}' is a token-shard directory ({ManifestFile}), and this build of TextSSL cannot read shards yet. " +
-                                   "Train on the text itself: point --data at a .txt file or a directory of .txt files.");
+        var shards = TokenShardSet.Open(directory);
+        var own = Path.Combine(directory, "tokenizer");
+        var tokenizer = expected
+                        ?? (Directory.Exists(own) ? TokenizerStore.Load(own) : null)
+                        ?? throw new TextSslException($"the shards in '{directory}' were encoded with a {shards.Manifest.TokenizerKind} tokenizer ({shards.Manifest.TokenizerFingerprint}) " +
+                                                      "that is not stored beside them. Pass it with --tokenizer DIR|NAME.");
+        CheckFingerprint(directory, shards.Manifest.TokenizerFingerprint, tokenizer);
+        var splits = shards.SplitNames.ToHashSet(StringComparer.Ordinal);
+        foreach (var needed in new[] { "train", "validation" })
+            if (!splits.Contains(needed))
+                throw new TextSslException($"the shards in '{directory}' have no tokens in the '{needed}' split (splits with tokens: {string.Join(", ", splits)}). " +
+                                           "Prepare them again with a validation fraction above zero.");
+        return new TrainingData(tokenizer, shards.Split("train"), shards.Split("validation"),
+            $"{directory} (shards: {shards.Manifest.Splits["train"].Tokens:N0} train / {shards.Manifest.Splits["validation"].Tokens:N0} validation tokens)");
     }
 
     /// <summary>Fails unless a shard manifest's tokenizer fingerprint equals the tokenizer's.</summary>
