@@ -145,6 +145,7 @@ public static class TrainStepBenchmark
                 timer.Mark(Optimizer);
             }, ct);
             foreach (var (x, y) in batches) { x.Dispose(); y.Dispose(); }
+            foreach (var parameter in parameters) parameter.Dispose();
 
             string deviceName;
             long? memory = null;

@@ -143,6 +143,9 @@ internal static class ExternalLibTorch
     {
         var fromEnv = Environment.GetEnvironmentVariable("TEXTSSL_LIBTORCH");
         if (!string.IsNullOrWhiteSpace(fromEnv)) return Directory.Exists(fromEnv) ? Path.GetFullPath(fromEnv) : null;
+        // The GPU recipe (tools/gpu-bench.sh) puts PyTorch's torch/lib on LD_LIBRARY_PATH; take it from there before asking python3.
+        foreach (var dir in (Environment.GetEnvironmentVariable("LD_LIBRARY_PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries))
+            if (File.Exists(Path.Combine(dir, "libtorch_cpu.so"))) return Path.GetFullPath(dir);
         try
         {
             using var p = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("python3", "-c \"import torch,os;print(os.path.dirname(torch.__file__))\"")

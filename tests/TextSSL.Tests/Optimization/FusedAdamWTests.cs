@@ -25,8 +25,10 @@ public class FusedAdamWTests
     [Test]
     public void Matches_optim_AdamW_after_20_steps_with_both_decay_groups()
     {
-        using var fusedModel = Tiny();
-        using var referenceModel = Tiny();
+        var (fusedModel, referenceModel) = Twins();
+        using var _a = fusedModel;
+        using var _b = referenceModel;
+        var initial = Snapshot(fusedModel);
         using var fused = new FusedAdamW(fusedModel, Settings);
         using var reference = new TorchAdamW(referenceModel, Settings, 1e-2);
         for (var step = 0; step < 20; step++)
@@ -38,8 +40,7 @@ public class FusedAdamWTests
             fused.ZeroGrad();
             reference.ZeroGrad();
         }
-        using var initial = Tiny();
-        Assert.That(MaxDifference(fusedModel, initial), Is.GreaterThan(1e-2), "the parameters hardly moved: the comparison would prove nothing");
+        Assert.That(MaxDifference(fusedModel.parameters(), initial), Is.GreaterThan(1e-2), "the parameters hardly moved: the comparison would prove nothing");
         var difference = MaxDifference(fusedModel, referenceModel);
         TestContext.Out.WriteLine($"max |fused - optim.AdamW| after 20 steps: {difference:E2}");
         Assert.That(difference, Is.LessThan(Tolerance));
@@ -48,12 +49,12 @@ public class FusedAdamWTests
     [Test]
     public void Matches_optim_AdamW_when_training_on_real_gradients()
     {
-        using var fusedModel = Tiny();
-        using var referenceModel = Tiny();
+        var (fusedModel, referenceModel) = Twins();
+        using var _a = fusedModel;
+        using var _b = referenceModel;
         using var fused = new FusedAdamW(fusedModel, Settings);
         using var reference = new TorchAdamW(referenceModel, Settings, 3e-3);
-        random.manual_seed(7);
-        using var tokens = randint(0, 40, [4, 17], dtype: ScalarType.Int64);
+        using var tokens = randint(0, 40, [4, 17], dtype: ScalarType.Int64, generator: new TorchSharp.torch.Generator(7));
         using var x = tokens[.., ..16].contiguous();
         using var y = tokens[.., 1..].contiguous();
         float lossFused = 0, lossReference = 0;
@@ -80,11 +81,11 @@ public class FusedAdamWTests
     {
         // With zero gradients the Adam term vanishes (0 / (0 + eps)), leaving only the decoupled decay p·(1 − lr·wd).
         using var model = Tiny();
-        using var before = Tiny();
+        var before = Snapshot(model);
         using var opt = new FusedAdamW(model, Settings);
         foreach (var p in model.parameters()) p.grad = zeros_like(p);
         opt.Step(0.5);
-        foreach (var (p, q) in model.parameters().Zip(before.parameters()))
+        foreach (var (p, q) in model.parameters().Zip(before))
         {
             using var expected = p.dim() >= 2 ? q * (1 - 0.5 * 0.1) : q.clone();
             Assert.That(p.allclose(expected, rtol: 1e-6, atol: 1e-7), Is.True, $"a {p.dim()}-D parameter");
@@ -94,8 +95,10 @@ public class FusedAdamWTests
     [Test]
     public void Parameters_without_a_gradient_are_left_alone()
     {
-        using var model = Tiny();
-        using var reference = Tiny();
+        var (model, reference) = Twins();
+        using var _a = model;
+        using var _b = reference;
+        var initial = Snapshot(model);
         using var opt = new FusedAdamW(model, Settings);
         using var refOpt = new TorchAdamW(reference, Settings, 1e-2);
         for (var step = 0; step < 3; step++)
@@ -107,8 +110,7 @@ public class FusedAdamWTests
             opt.Step(1e-2);
             refOpt.Step(1e-2);
         }
-        using var initial = Tiny();
-        Assert.That(model.parameters().First().eq(initial.parameters().First()).all().item<bool>(), Is.True);
+        Assert.That(model.parameters().First().eq(initial[0]).all().item<bool>(), Is.True);
         Assert.That(MaxDifference(model, reference), Is.LessThan(Tolerance));
     }
 
@@ -170,8 +172,9 @@ public class FusedAdamWTests
     [Test]
     public void State_follows_the_model_to_another_device()
     {
-        using var moved = Tiny();
-        using var stayed = Tiny();
+        var (moved, stayed) = Twins();
+        using var _a = moved;
+        using var _b = stayed;
         using var optMoved = new FusedAdamW(moved, Settings);
         using var optStayed = new FusedAdamW(stayed, Settings);
         for (var step = 0; step < 3; step++)
@@ -199,8 +202,9 @@ public class FusedAdamWTests
     public void Runs_on_cuda_when_available()
     {
         Assume.That(cuda.is_available(), Is.True, "no CUDA device on this machine");
-        using var gpu = Tiny();
-        using var cpu = Tiny();
+        var (gpu, cpu) = Twins();
+        using var _a = gpu;
+        using var _b = cpu;
         gpu.to(CUDA);
         using var optGpu = new FusedAdamW(gpu, Settings);
         using var optCpu = new FusedAdamW(cpu, Settings);

@@ -14,6 +14,21 @@ internal static class OptimizerTestModels
         return new TextSSL.Modeling.Transformer(TransformerConfig.Preset("tiny", vocabSize: 40) with { Bias = true });
     }
 
+    /// <summary>
+    /// Two models with identical weights. Copied rather than seeded twice: fixtures run in parallel and share the
+    /// global generator, so two seeded constructions can interleave and differ.
+    /// </summary>
+    public static (TextSSL.Modeling.Transformer A, TextSSL.Modeling.Transformer B) Twins()
+    {
+        var a = Tiny();
+        var b = Tiny();
+        CopyParameters(a, b);
+        return (a, b);
+    }
+
+    /// <summary>Detached copies of a model's parameters.</summary>
+    public static List<Tensor> Snapshot(nn.Module model) => model.parameters().Select(p => p.detach().clone()).ToList();
+
     /// <summary>Copies every parameter of <paramref name="from"/> into <paramref name="to"/> (same shape).</summary>
     public static void CopyParameters(nn.Module from, nn.Module to)
     {
@@ -36,8 +51,11 @@ internal static class OptimizerTestModels
     }
 
     /// <summary>Largest absolute difference between corresponding parameters.</summary>
-    public static double MaxDifference(nn.Module a, nn.Module b) =>
-        a.parameters().Zip(b.parameters()).Max(p => (p.First - p.Second).abs().max().item<float>());
+    public static double MaxDifference(nn.Module a, nn.Module b) => MaxDifference(a.parameters(), b.parameters());
+
+    /// <summary>Largest absolute difference between corresponding tensors.</summary>
+    public static double MaxDifference(IEnumerable<Tensor> a, IEnumerable<Tensor> b) =>
+        a.Zip(b).Max(p => (p.First - p.Second).abs().max().item<float>());
 
     /// <summary>Whether corresponding parameters are bitwise equal.</summary>
     public static bool Identical(nn.Module a, nn.Module b) => a.parameters().Zip(b.parameters()).All(p => p.First.eq(p.Second).all().item<bool>());

@@ -53,7 +53,17 @@ public static class TorchScriptKernels
     private static jit.CompilationUnit Compile()
     {
         Runtime.TorchRuntime.EnsureLoaded();
-        return jit.compile(Source);
+        try
+        {
+            return jit.compile(Source);
+        }
+        catch (System.Runtime.InteropServices.ExternalException ex)
+        {
+            // Reached only for errors libtorch reports instead of aborting; the libtorch version is the usual suspect.
+            throw new InvalidOperationException(
+                $"TextSSL's TorchScript kernels do not compile on libtorch {__version__}: {ex.Message.Split('\n')[0]}. " +
+                "They need torch._fused_adamw_ and torch._foreach_* (libtorch 2.4 or newer).", ex);
+        }
     }
 
     /// <summary>One fused AdamW update of both groups; every list of a group has one entry per parameter.</summary>
