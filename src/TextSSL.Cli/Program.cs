@@ -9,4 +9,6 @@ root.Subcommands.Add(TokenizerCommand.Create());
 root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(ProbeCommand.Create());
+root.Subcommands.Add(GenerateCommand.Create());
+root.Subcommands.Add(FillMaskCommand.Create());
 return await CliHost.RunAsync(root, args);

@@ -13,6 +13,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(BenchTrainOverheadCommand.Create());
         bench.Subcommands.Add(BenchTrainCommand.Create());
         bench.Subcommands.Add(BenchOptimizerCommand.Create());
+        bench.Subcommands.Add(BenchGenerateCommand.Create());
         return bench;
     }
 }

@@ -1,0 +1,67 @@
+using static TorchSharp.torch;
+
+namespace TextSSL.Generation;
+
+/// <summary>
+/// Turns one step's logits into next tokens: repetition penalty, temperature, top-k, top-p, then a draw.
+/// Every row draws with its own CPU generator, so a row's tokens do not depend on which other rows share its batch.
+/// </summary>
+internal sealed class TokenSampler(GenerationOptions options)
+{
+    /// <summary>Chooses one token per row.</summary>
+    /// <param name="logits">Last-position logits (B, V), fp32, on any device.</param>
+    /// <param name="contexts">Each row's tokens so far (prompt and completion), for the repetition penalty; all of equal length.</param>
+    /// <param name="generators">One CPU generator per row.</param>
+    public int[] Next(Tensor logits, IReadOnlyList<IReadOnlyList<int>> contexts, IReadOnlyList<TorchSharp.torch.Generator> generators)
+    {
+        using var scope = NewDisposeScope();
+        var scores = options.RepetitionPenalty == 1.0 ? logits : Penalise(logits, contexts, options.RepetitionPenalty);
+        if (options.Temperature == 0)
+            return ToInts(scores.argmax(-1));
+        var probs = Probabilities(scores).cpu();
+        var next = new int[probs.shape[0]];
+        for (var r = 0; r < next.Length; r++)
+            next[r] = (int)probs[r].multinomial(1, false, generators[r]).item<long>();
+        return next;
+    }
+
+    /// <summary>The distribution a draw is taken from (B, V): temperature, top-k and top-p applied to <paramref name="scores"/>.</summary>
+    public Tensor Probabilities(Tensor scores)
+    {
+        using var scope = NewDisposeScope();
+        var x = scores / options.Temperature;
+        if (options.TopK is { } k && k < x.shape[^1])
+        {
+            var (values, _) = x.topk(k, -1);
+            var kth = values.narrow(-1, k - 1, 1);                 // (B, 1): the k-th largest logit
+            x = x.masked_fill(x < kth, double.NegativeInfinity);
+        }
+        if (options.TopP is { } p && p < 1)
+        {
+            var (sorted, order) = x.sort(-1, descending: true);
+            var sortedProbs = sorted.softmax(-1);
+            // Drop a token when the tokens ranked above it already reach p; the most likely token always stays.
+            var before = sortedProbs.cumsum(-1) - sortedProbs;
+            var dropSorted = before >= p;
+            var drop = zeros_like(dropSorted).scatter(-1, order, dropSorted);
+            x = x.masked_fill(drop, double.NegativeInfinity);
+        }
+        return x.softmax(-1).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>CTRL's repetition penalty over each row's context.</summary>
+    public static Tensor Penalise(Tensor logits, IReadOnlyList<IReadOnlyList<int>> contexts, double penalty)
+    {
+        using var scope = NewDisposeScope();
+        var width = contexts[0].Count;
+        var flat = new long[contexts.Count * width];
+        for (var r = 0; r < contexts.Count; r++)
+            for (var i = 0; i < width; i++) flat[r * width + i] = contexts[r][i];
+        var ids = tensor(flat, [contexts.Count, width], device: logits.device);
+        var seen = logits.gather(1, ids);
+        var penalised = where(seen > 0, seen / penalty, seen * penalty);
+        return logits.scatter(1, ids, penalised).MoveToOuterDisposeScope();
+    }
+
+    private static int[] ToInts(Tensor ids) => ids.cpu().to(ScalarType.Int64).data<long>().Select(v => (int)v).ToArray();
+}
