@@ -8,6 +8,7 @@ internal static class BenchCommand
     public static Command Create()
     {
         var bench = new Command("bench", "Benchmarks: each subcommand measures one stage (warm-up excluded, medians over repeats) and prints a table.");
+        bench.Subcommands.Add(BenchPrepCommand.Create());
         return bench;
     }
 }
