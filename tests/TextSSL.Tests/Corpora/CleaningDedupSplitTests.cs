@@ -57,9 +57,13 @@ public class CleaningDedupSplitTests
         var hasher = new MinHasher();
         var a = string.Join(' ', Enumerable.Range(0, 400).Select(i => "w" + i));
         var b = string.Join(' ', Enumerable.Range(200, 400).Select(i => "w" + i)); // 196 of 600 distinct shingles shared: J ≈ 0.33
-        var sim = MinHasher.Similarity(hasher.Signature(a), hasher.Signature(b));
+        var sim = MinHasher.Similarity(hasher.Signature(a)!, hasher.Signature(b)!);
         Assert.That(sim, Is.InRange(0.2, 0.46));
-        Assert.That(MinHasher.Similarity(hasher.Signature(a), hasher.Signature(a.ToUpperInvariant())), Is.EqualTo(1.0));
+        Assert.That(MinHasher.Similarity(hasher.Signature(a)!, hasher.Signature(a.ToUpperInvariant())!), Is.EqualTo(1.0));
+        Assert.That(hasher.Signature("“Sir?” said he."), Is.Null, "texts shorter than a shingle are only compared exactly");
+        var dedup = new Deduplicator(new DedupOptions());
+        var kinds = new[] { "“Sir.”", "“Sir?”", "“Sir.”" }.Select((t, i) => dedup.Check(Deduplicator.Key(t), dedup.Hasher.Signature(t), new RawDocument(t, "mem", i + 1), t));
+        Assert.That(kinds, Is.EqualTo(new[] { DuplicateKind.Unique, DuplicateKind.Unique, DuplicateKind.Exact }));
     }
 
     [Test]
