@@ -31,7 +31,7 @@ internal static class BenchPrepCommand
         var work = new Option<string?>("--work") { Description = "Folder for synthetic corpora and outputs (default: a temporary folder; corpora are reused when present)." };
         var dedup = new Option<string>("--dedup") { Description = "Deduplication during the runs: all, exact or none.", DefaultValueFactory = _ => "all" };
         dedup.AcceptOnlyFromAmong("all", "exact", "none");
-        var threads = CommonOptions.Threads();
+        var threads = new Option<int?>("--threads") { Description = "Worker threads for cleaning, hashing and tokenizing (default: all cores)." };
         var childInput = new Option<string?>("--child-input") { Hidden = true };
         var childTokenizer = new Option<string?>("--child-tokenizer") { Hidden = true };
 
