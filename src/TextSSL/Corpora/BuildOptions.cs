@@ -5,7 +5,7 @@ namespace TextSSL.Corpora;
 /// <summary>Everything <see cref="CorpusBuilder.BuildAsync"/> needs to turn sources into token shards.</summary>
 /// <param name="Sources">The inputs, read in order.</param>
 /// <param name="OutputDirectory">Where <c>manifest.json</c> and the shards go.</param>
-/// <param name="Tokenizer">Any tokenizer with an end-of-text special token.</param>
+/// <param name="Tokenizer">Any tokenizer with an end-of-text special token; its <c>Encode</c> is called from several threads at once.</param>
 public sealed record BuildOptions(IReadOnlyList<SourceSpec> Sources, string OutputDirectory, TextTokenizer Tokenizer)
 {
     /// <summary>Cleaning and length filters.</summary>

@@ -123,7 +123,7 @@ public static partial class CorpusBuilder
                     new BuildCheckpoint(hash, done, writer.Checkpoint(), s.Untokenizable.Count, s.Untokenizable.First.ToList()).Save(work);
                     sinceCheckpoint.Restart();
                 }
-                progress?.Report(new BuildProgress(s.Counter.Bytes, s.TotalBytes, done, s.Kept, s.Tokens(writer), done < s.ResumeFrom));
+                progress?.Report(new BuildProgress(s.Counter.Bytes, s.TotalBytes, done, s.Kept, writer.Tokens, done < s.ResumeFrom));
             }
         }
         catch

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
+using TextSSL.Corpora.Internal;
 
 namespace TextSSL.Corpora;
 
@@ -19,7 +20,8 @@ public enum DuplicateKind
 /// <summary>
 /// Decides, document by document in a fixed order, whether each is a duplicate of an earlier kept one: exact
 /// (SHA-256 of the cleaned text) and near (MinHash signatures, LSH with 16 bands of 8 rows, candidates verified
-/// against the threshold). The first occurrence is kept. Memory grows by about 300 bytes per kept document.
+/// against the threshold). The first occurrence is kept. Memory grows by about 500 bytes per kept document
+/// (256 for the signature, about 180 for the band tables, the rest for the exact-hash table).
 /// Not thread-safe: compute <see cref="Key"/> and signatures in parallel, call <see cref="Check"/> in order.
 /// </summary>
 public sealed class Deduplicator
@@ -27,8 +29,10 @@ public sealed class Deduplicator
     private const int Bands = 16, Rows = 8;
     private readonly DedupOptions _options;
     private readonly Dictionary<UInt128, int> _exact = [];
-    private readonly Dictionary<ulong, int>[] _bands;
-    private readonly List<ushort[]> _signatures = [];
+    private readonly BandTable[] _bands;
+    private readonly List<ushort[]> _signatureBlocks = []; // kept signatures, packed 4096 to a block
+    private readonly List<int> _slotToKept = [];
+    private int _signatureCount;
     private readonly List<(string Source, long Record)> _kept = [];
     private readonly List<DuplicateExample> _examples = [];
     private int _exampleExact, _exampleNear;
@@ -38,7 +42,7 @@ public sealed class Deduplicator
     {
         if (options.Threshold is <= 0 or > 1) throw new TextSslException($"the near-duplicate threshold must be in (0, 1] (got {options.Threshold}).");
         _options = options;
-        _bands = Enumerable.Range(0, Bands).Select(_ => new Dictionary<ulong, int>()).ToArray();
+        _bands = Enumerable.Range(0, Bands).Select(_ => new BandTable()).ToArray();
         Hasher = new MinHasher(options.ShingleWords);
     }
 
@@ -76,17 +80,18 @@ public sealed class Deduplicator
             if (_exampleExact++ < _options.Examples) AddExample("exact", doc, first, 1, text);
             return DuplicateKind.Exact;
         }
-        Span<ulong> bandKeys = stackalloc ulong[Bands];
+        Span<uint> bandKeys = stackalloc uint[Bands];
         if (_options.Near && signature is not null)
         {
             for (var b = 0; b < Bands; b++)
             {
                 bandKeys[b] = BandKey(signature, b);
-                if (!_bands[b].TryGetValue(bandKeys[b], out var candidate)) continue;
-                var sim = MinHasher.Similarity(signature, _signatures[candidate]);
+                var candidate = _bands[b].Find(bandKeys[b]);
+                if (candidate < 0) continue;
+                var sim = MinHasher.Similarity(signature, StoredSignature(candidate));
                 if (sim < _options.Threshold) continue;
                 NearDuplicates++;
-                if (_exampleNear++ < _options.Examples) AddExample("near", doc, candidate, sim, text);
+                if (_exampleNear++ < _options.Examples) AddExample("near", doc, _slotToKept[candidate], sim, text);
                 return DuplicateKind.Near;
             }
         }
@@ -95,10 +100,9 @@ public sealed class Deduplicator
         if (_options.Exact) _exact[key] = index;
         if (_options.Near && signature is not null)
         {
-            _signatures.Add(signature);
-            for (var b = 0; b < Bands; b++) _bands[b].TryAdd(bandKeys[b], index);
+            var slot = Store(signature);
+            for (var b = 0; b < Bands; b++) _bands[b].TryAdd(bandKeys[b], slot);
         }
-        else _signatures.Add([]);
         return DuplicateKind.Unique;
     }
 
@@ -109,9 +113,23 @@ public sealed class Deduplicator
         _examples.Add(new DuplicateExample(kind, doc.Source, doc.Record, source, record, Math.Round(sim, 3), snippet.Replace('\n', ' ')));
     }
 
-    private static ulong BandKey(ushort[] signature, int band)
+    private const int BlockSignatures = 4096;
+
+    private int Store(ushort[] signature)
+    {
+        var slot = _signatureCount++;
+        if (slot % BlockSignatures == 0) _signatureBlocks.Add(new ushort[BlockSignatures * MinHasher.Permutations]);
+        signature.CopyTo(_signatureBlocks[^1].AsSpan(slot % BlockSignatures * MinHasher.Permutations));
+        _slotToKept.Add(_kept.Count - 1);
+        return slot;
+    }
+
+    private ReadOnlySpan<ushort> StoredSignature(int slot) =>
+        _signatureBlocks[slot / BlockSignatures].AsSpan(slot % BlockSignatures * MinHasher.Permutations, MinHasher.Permutations);
+
+    private static uint BandKey(ushort[] signature, int band)
     {
         var rows = MemoryMarshal.Cast<ushort, ulong>(signature.AsSpan(band * Rows, Rows));
-        return MinHasher.Mix(rows[0] ^ MinHasher.Mix(rows[1] ^ (ulong)band));
+        return (uint)MinHasher.Mix(rows[0] ^ MinHasher.Mix(rows[1] ^ (ulong)band));
     }
 }

@@ -36,8 +36,12 @@ public sealed class MinHasher
     /// <summary>Words per shingle.</summary>
     public int ShingleWords { get; }
 
-    /// <summary>The signature of <paramref name="text"/>: words are runs of letters and digits, compared case-insensitively.</summary>
-    public ushort[] Signature(string text)
+    /// <summary>
+    /// The signature of <paramref name="text"/>: words are runs of letters and digits, compared case-insensitively.
+    /// Null when the text has fewer words than one shingle: such short texts ("Sir." and "Sir?") are too small for
+    /// near-duplicate detection to mean anything, and are only compared exactly.
+    /// </summary>
+    public ushort[]? Signature(string text)
     {
         Span<uint> min = stackalloc uint[Permutations];
         min.Fill(uint.MaxValue);
@@ -50,7 +54,7 @@ public sealed class MinHasher
             words++;
             if (words >= ShingleWords) Add(ShingleHash(window, words), min);
         }
-        if (words is > 0 && words < ShingleWords) Add(ShingleHash(window[..words], words), min);
+        if (words < ShingleWords) return null;
         var sig = new ushort[Permutations];
         for (var p = 0; p < Permutations; p++) sig[p] = (ushort)(min[p] >> 16);
         return sig;

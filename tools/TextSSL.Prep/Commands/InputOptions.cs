@@ -65,7 +65,14 @@ internal sealed class InputOptions
         var inputs = pr.GetValue(Inputs) ?? [];
         var corpus = pr.GetValue(Corpus);
         if (corpus is not null && inputs.Length > 0) throw new TextSslException("pass either input paths or --corpus, not both.");
-        if (corpus is not null) return CorpusCatalog.Open(pr.GetValue(Catalog)).Get(corpus).Sources();
+        if (corpus is not null)
+        {
+            // the catalog's recipe, with the document boundary overridable (e.g. paragraphs of moby-dick for a validation split)
+            var given = pr.GetResult(Boundary) is { Implicit: false };
+            return CorpusCatalog.Open(pr.GetValue(Catalog)).Get(corpus).Sources()
+                .Select(s => given ? s with { Boundary = Enum.Parse<DocumentBoundary>(pr.GetValue(Boundary)!, ignoreCase: true), Separator = pr.GetValue(Separator)! } : s)
+                .Select(s => adjust is null ? s : adjust(s)).ToList();
+        }
         if (inputs.Length == 0) throw new TextSslException("no input: pass files or directories, '-' for stdin, or --corpus NAME.");
         return inputs.Select(path =>
         {

@@ -26,8 +26,6 @@ internal static class LabelsCommand
             var from = pr.GetValue(labelFrom) switch { "folder" => LabelSource.Folder, "file" => LabelSource.File, "field" => LabelSource.Field, _ => (LabelSource?)null };
             if (from == LabelSource.Field && pr.GetValue(labelField) is null) throw new TextSslException("--label-from field needs --label-field NAME.");
             var sources = inputs.Sources(pr, spec => from is null ? spec : spec with { LabelFrom = from.Value, LabelField = pr.GetValue(labelField) });
-            if (from is not null && pr.GetValue(inputs.Corpus) is not null)
-                sources = sources.Select(s => s with { LabelFrom = from.Value, LabelField = pr.GetValue(labelField) }).ToList();
             var options = new LabelledOptions { Cleaning = inputs.Cleaning(pr), TestFraction = pr.GetValue(test), Seed = pr.GetValue(seed), OnError = inputs.Errors(pr) };
             var r = await LabelledCsv.WriteAsync(sources, pr.GetValue(output)!, options, ct);
             var table = new Table().Border(TableBorder.Rounded).AddColumn("label").AddColumn("train", c => c.RightAligned()).AddColumn("test", c => c.RightAligned());

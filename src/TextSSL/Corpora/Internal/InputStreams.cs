@@ -19,7 +19,7 @@ internal static class InputStreams
         }
         if (counter is not null) raw = new CountingStream(raw, counter);
         if (path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase)) return new GZipStream(raw, CompressionMode.Decompress);
-        if (path.EndsWith(".zst", StringComparison.OrdinalIgnoreCase)) return new ZstdSharp.DecompressionStream(raw);
+        if (path.EndsWith(".zst", StringComparison.OrdinalIgnoreCase)) return new ZstdSharp.DecompressionStream(raw, leaveOpen: false);
         return raw;
     }
 

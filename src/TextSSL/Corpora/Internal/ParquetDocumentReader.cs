@@ -57,8 +57,9 @@ internal static class ParquetDocumentReader
         var f = fields.FirstOrDefault(f => f.Name == name || f.Path.ToString() == name);
         if (f is null)
             throw new TextSslException($"{path}: no {what} column named '{name}' (columns: {string.Join(", ", fields.Select(x => x.Name).Take(20))}). Name it with {option}.");
-        if (f.ClrType != typeof(string))
-            throw new TextSslException($"{path}: column '{name}' holds {f.ClrType.Name}, not strings. Name a string column with {option}.");
+        // Parquet.Net exposes string columns as string or as ReadOnlyMemory<char>; anything else is not text
+        if (f.ClrType != typeof(string) && f.ClrType != typeof(ReadOnlyMemory<char>))
+            throw new TextSslException($"{path}: column '{name}' holds {f.ClrType.Name} values, not strings. Name a string column with {option}.");
         return f;
     }
 }

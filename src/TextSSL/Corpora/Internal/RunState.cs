@@ -45,8 +45,6 @@ internal sealed class RunState
     public long ResumeFrom { get; }
     public long Kept { get; set; }
 
-    public long Tokens(ShardWriter writer) => writer.Checkpoint().Values.Sum(x => x.Tokens);
-
     public void Count(RawDocument doc, CleanOutcome outcome)
     {
         _read++;

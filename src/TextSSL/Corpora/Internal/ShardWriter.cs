@@ -28,6 +28,9 @@ internal sealed class ShardWriter : IDisposable
 
     public void Append(string split, ReadOnlySpan<int> ids, bool endsDocument) => _splits[split].Append(ids, endsDocument);
 
+    /// <summary>Tokens appended so far, in all splits (no flush).</summary>
+    public long Tokens => _splits.Values.Sum(s => s.Tokens);
+
     public Dictionary<string, SplitState> Checkpoint() => _splits.ToDictionary(kv => kv.Key, kv => kv.Value.Checkpoint());
 
     /// <summary>Closes the open shards and returns every split's shards, hashed.</summary>
@@ -139,6 +142,8 @@ internal sealed class ShardWriter : IDisposable
             _openIndex++;
             _openTokens = 0;
         }
+
+        public long Tokens => _tokens;
 
         public SplitState Checkpoint()
         {
