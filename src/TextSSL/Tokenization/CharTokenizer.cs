@@ -16,14 +16,15 @@ public sealed class CharTokenizer : TextTokenizer
 {
     private const string VocabFile = "chars.txt";
     private readonly string[] _chars;
-    private readonly Dictionary<string, int> _ids;
+    private readonly Dictionary<int, int> _ids;
     private readonly SpecialTokens _specials;
 
     private CharTokenizer(string[] chars, SpecialTokens specials, bool replaceUnknown)
     {
         _chars = chars;
-        _ids = new Dictionary<string, int>(StringComparer.Ordinal);
-        for (var i = 0; i < chars.Length; i++) _ids[chars[i]] = i;
+        // Keyed by code point, so encoding allocates nothing per character.
+        _ids = new Dictionary<int, int>(chars.Length);
+        for (var i = 0; i < chars.Length; i++) _ids[char.ConvertToUtf32(chars[i], 0)] = i;
         _specials = specials;
         ReplaceUnknown = replaceUnknown;
     }
@@ -67,10 +68,9 @@ public sealed class CharTokenizer : TextTokenizer
         List<string>? unknown = null;
         foreach (var rune in text.EnumerateRunes())
         {
-            var s = rune.ToString();
-            if (_ids.TryGetValue(s, out var id)) ids[n++] = id;
+            if (_ids.TryGetValue(rune.Value, out var id)) ids[n++] = id;
             else if (ReplaceUnknown) ids[n++] = _specials.IdOf(SpecialTokenRole.Unknown)!.Value;
-            else (unknown ??= []).Add(s);
+            else (unknown ??= []).Add(rune.ToString());
         }
         if (unknown is not null)
         {
