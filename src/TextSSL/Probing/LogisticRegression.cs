@@ -7,7 +7,7 @@ namespace TextSSL.Probing;
 /// <param name="MaxIterations">L-BFGS iteration cap.</param>
 /// <param name="GradientTolerance">Stop when every gradient entry is below this in magnitude.</param>
 /// <param name="History">L-BFGS memory (correction pairs kept).</param>
-public sealed record LogisticRegressionOptions(double L2 = 1e-2, int MaxIterations = 300, double GradientTolerance = 1e-6, int History = 10);
+public sealed record LogisticRegressionOptions(double L2 = 1e-2, int MaxIterations = 200, double GradientTolerance = 1e-5, int History = 10);
 
 /// <summary>
 /// Multinomial logistic regression with L2 on standardized features, solved to convergence by L-BFGS with
