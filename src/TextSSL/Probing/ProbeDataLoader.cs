@@ -101,7 +101,7 @@ public static class ProbeDataLoader
         var trainTexts = train.Select(e => e.Text).ToHashSet(StringComparer.Ordinal);
         var leaked = test.Count(e => trainTexts.Contains(e.Text));
         if (leaked > 0) notes.Add($"warning: {leaked} test text(s) also occur verbatim in training; scores may be optimistic.");
-        return new ProbeDataset(train, test, classes, notes);
+        return new ProbeDataset(train, test, classes, notes, Path.GetFileName(source));
     }
 
     /// <summary>Holds out <paramref name="fraction"/> of each class (rounded, at least one when the class has two or more examples).</summary>
