@@ -51,6 +51,12 @@ public static class LabelEfficiencyReading
             sb.Append(mean <= 0 ? ", so the pretrained features are not yet better than random projections of the tokens. " : ". ");
         }
 
+        // 2b. What the probe gives over training the same network on the same labels.
+        var overScratch = ks.Select(k => (p: result.Summary(ProbeMethod.Pretrained, k), s: result.Summary(ProbeMethod.Supervised, k)))
+            .Where(t => t.s is not null).Select(t => t.p!.AccuracyMean - t.s!.AccuracyMean).ToList();
+        if (overScratch.Count > 0)
+            sb.Append(CultureInfo.InvariantCulture, $"Against the same network trained from scratch on the same labels, the frozen probe is {SignedPoints(overScratch.Average())} on average. ");
+
         // 3. Label efficiency: the fewest labels with which the probe comes within a point of the best baseline's best.
         var baselineBest = result.Summaries.Where(s => s.Method != ProbeMethod.Pretrained).MaxBy(s => s.AccuracyMean);
         if (baselineBest is not null)
@@ -71,7 +77,7 @@ public static class LabelEfficiencyReading
         }
         var wins = verdicts.Count(v => v.Winner == ProbeMethod.Pretrained && !v.Tie);
         if (verdicts.Count > 1 && wins == 0 && verdicts.All(v => v.Winner != ProbeMethod.Pretrained))
-            sb.Append("The pretrained probe wins at no point of the curve: on this task this checkpoint's features do not beat the baselines. ");
+            sb.Append("The pretrained probe is the best method at no point of the curve. ");
         var shortKs = ks.Where(result.IsShort).ToList();
         if (shortKs.Count > 0)
             sb.Append(CultureInfo.InvariantCulture, $"At {JoinList(shortKs.Select(k => LabelText(result, k)).ToList())} some class had fewer training examples than asked for, so those points use fewer labels (marked † in the table).");
