@@ -73,7 +73,7 @@ public static class LabelEfficiencyRunner
                 progress?.Report("TF-IDF: fitting the vocabulary on the training texts");
                 var tfidf = TfidfVectorizer.Fit(trainTexts, options.Tfidf, ct);
                 features[ProbeMethod.Tfidf] = OnDevice(tfidf.Transform(allTexts, ct), device);
-                notes.Add($"TF-IDF: {tfidf.FeatureCount:N0} word 1–{options.Tfidf.WordNgramMax}-gram and character {options.Tfidf.CharNgramMin}–{options.Tfidf.CharNgramMax}-gram features; vocabulary and IDF from the training texts only.");
+                notes.Add($"TF-IDF: {tfidf.FeatureCount:N0} word 1–{options.Tfidf.WordNgramMax}-gram and character {options.Tfidf.CharNgramMin}–{options.Tfidf.CharNgramMax}-gram features; vocabulary and IDF from all training texts (their labels unused, as pretraining uses unlabelled text), never from test texts.");
             }
 
             var methods = new List<ProbeMethod> { ProbeMethod.Pretrained };

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace TextSSL.Probing;
@@ -42,7 +43,7 @@ public static class LogisticRegression
         var std = xw.std(0, unbiased: false, keepdim: true);
         // Constant columns carry no information; dividing by ~0 would only amplify noise.
         std = where(std.lt(1e-8), ones_like(std), std);
-        var xs = (xw - mean) / std;
+        var xs = xw.sub(mean).div_(std);
         var onehot = nn.functional.one_hot(tensor(y.Select(v => (long)v).ToArray(), device: x.device), numClasses).to(dtype);
         var warm = warmStart is not null && warmStart.Features == d && warmStart.Classes == numClasses ? warmStart.Parameters : null;
         double[] parameters;
@@ -93,12 +94,16 @@ public static class LogisticRegression
         public (double Value, double[] Gradient) Evaluate(double[] theta)
         {
             using var scope = NewDisposeScope();
-            var n = xs.shape[0];
+            // TorchSharp's arithmetic operators create Scalars (alpha = 1, divisors) that only the garbage collector
+            // frees, and a finalizer can free one while libtorch still reads it; this loop runs thousands of times
+            // and allocates enough to make that race real. Explicit Scalars, alive until the end, avoid it.
+            using var one = 1.0.ToScalar();
+            using var invN = (1.0 / xs.shape[0]).ToScalar();
             var w = tensor(theta.AsSpan(0, d * c).ToArray(), [d, c]).to(dtype).to(xs.device);
             var b = tensor(theta.AsSpan(d * c, c).ToArray()).to(dtype).to(xs.device);
-            var logp = nn.functional.log_softmax(xs.mm(w) + b, 1);
-            var nll = -(logp * onehot).sum() / n;
-            var g = (logp.exp() - onehot) / n;
+            var logp = nn.functional.log_softmax(xs.mm(w).add_(b, one), 1);
+            var nll = logp.mul(onehot).sum().mul_(invN).neg_();
+            var g = logp.exp().sub_(onehot).mul_(invN);
             var grad = cat([xs.t().mm(g).flatten(), g.sum([0])]).to(ScalarType.Float64).cpu().data<double>().ToArray();
             var penalty = 0.0;
             for (var i = 0; i < d * c; i++)
