@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace TextSSL.Probing;
@@ -45,10 +46,11 @@ public sealed class LogisticRegressionModel : IDisposable
     {
         using var scope = NewDisposeScope();
         var dtype = _mean.dtype;
-        var xs = (x.to(dtype).to(_mean.device) - _mean) / _std;
+        using var one = 1.0.ToScalar();
+        var xs = x.to(dtype).to(_mean.device).sub(_mean).div_(_std);
         var w = tensor(Parameters.AsSpan(0, Features * Classes).ToArray(), [Features, Classes]).to(dtype).to(_mean.device);
         var b = tensor(Parameters.AsSpan(Features * Classes, Classes).ToArray()).to(dtype).to(_mean.device);
-        return (xs.mm(w) + b).MoveToOuterDisposeScope();
+        return xs.mm(w).add_(b, one).MoveToOuterDisposeScope();
     }
 
     /// <summary>The most likely class of each row; scored in chunks so large test sets fit in memory.</summary>

@@ -45,7 +45,8 @@ public class LabelEfficiencyRunnerTests
         var data = Data();
         var model = ProbeFixtures.SaveTinyCheckpoint(Path.Combine(_dir, "ckpt"), ModelKind.Encoder);
         using var loaded = LabelEfficiencyRunner.LoadModel(model, CPU);
-        var result = LabelEfficiencyRunner.Run(loaded, data, FastOptions(), CPU);
+        var options = FastOptions() with { Baselines = [ProbeMethod.Tfidf, ProbeMethod.RandomWeights, ProbeMethod.Supervised, ProbeMethod.FineTuned] };
+        var result = LabelEfficiencyRunner.Run(loaded, data, options, CPU);
 
         var testIds = data.Test.Select(e => e.Id).ToHashSet();
         var trainIds = data.Train.Select(e => e.Id).ToHashSet();
@@ -59,8 +60,8 @@ public class LabelEfficiencyRunnerTests
                 Assert.That(run.TrainIds.GroupBy(id => labelOf[id]).Select(g => g.Count()), Is.All.EqualTo(k));
             Assert.That(run.Metrics.Total, Is.EqualTo(data.Test.Count));
         }
-        // 4 methods × (3 runs at K = 2, 4, 12 + 1 run at all)
-        Assert.That(result.Runs, Has.Count.EqualTo(4 * (3 * 3 + 1)));
+        // 5 methods × (3 runs at K = 2, 4, 12 + 1 run at all)
+        Assert.That(result.Runs, Has.Count.EqualTo(5 * (3 * 3 + 1)));
         // Runs of one experiment share their sample across methods.
         foreach (var group in result.Runs.GroupBy(r => (r.SamplesPerLabel, r.Experiment)))
             Assert.That(group.Select(r => string.Join(",", r.TrainIds)).Distinct().Count(), Is.EqualTo(1));
