@@ -36,7 +36,7 @@ step "probe: what the representations are worth on a labelled set (SpamAssassin 
 prep fetch spam-assassin
 prep labels --corpus spam-assassin --out "$run/spam.csv"
 textssl probe --model "$run/moby" --data "$run/spam.csv" --samples-per-label 8,32,128 --experiments 3 \
-  --baselines tfidf,random,supervised --out "$run/probe"
+  --baselines tfidf,random,supervised --supervised-max-steps 150 --out "$run/probe"
 
 step "done"
 echo "run directory: $run (checkpoints in moby/best and moby/last, metrics in moby/metrics.csv, probe report in probe/report.md)"
