@@ -18,6 +18,7 @@ internal static class ProbeCommand
         var splitColumn = new Option<string>("--split-column") { Description = "Column naming each row's split (train/test); used when present and no --test-data is given.", DefaultValueFactory = _ => "split" };
         var testData = new Option<string?>("--test-data") { Description = "A separate labelled test file (same columns). Then every row of --data is training data." };
         var testFraction = new Option<double>("--test-fraction") { Description = "Without --test-data or a split column: the fraction of each class held out for testing.", DefaultValueFactory = _ => 0.2 };
+        var topClasses = new Option<int?>("--top-classes") { Description = "Keep only the N most frequent labels of the training split (e.g. 10 for a long-tailed set); rows of other labels are left out of both splits." };
         var pooling = new Option<string>("--pooling") { Description = "How token states become one vector: mean (over real tokens), first (the [CLS] position of encoders), last (the last real token; natural for decoders), max.", DefaultValueFactory = _ => "mean" };
         var layer = new Option<string>("--layer") { Description = "Hidden state to read: last, an index (0 = embeddings, -2 = the block before the last), or mean:K (average of the last K).", DefaultValueFactory = _ => "last" };
         var samples = new Option<string>("--samples-per-label") { Description = "Labelled training examples per class at each point of the curve; 'all' uses the whole training split.", DefaultValueFactory = _ => "8,32,128,all" };
@@ -37,7 +38,7 @@ internal static class ProbeCommand
             "Measure what pretraining buys on a labelled task: frozen features + logistic regression at several numbers of labels per class, " +
             "against TF-IDF, the same network with random weights and the same network trained from scratch, on the same samples and the same test split. " +
             "Writes a label-efficiency report (Markdown, chart, CSV) and prints the table.");
-        foreach (var o in new Option[] { model, data, textColumn, labelColumn, splitColumn, testData, testFraction, pooling, layer, samples, experiments, baselines,
+        foreach (var o in new Option[] { model, data, textColumn, labelColumn, splitColumn, testData, testFraction, topClasses, pooling, layer, samples, experiments, baselines,
                      maxTokens, batchSize, supervisedSteps, tfidfFeatures, cache, outDir, device, seed, threads })
             command.Options.Add(o);
 
@@ -57,7 +58,7 @@ internal static class ProbeCommand
                 CacheDirectory = pr.GetValue(cache) is { } c ? (c.Equals("none", StringComparison.OrdinalIgnoreCase) ? null : c) : FeatureCache.DefaultDirectory(),
             }.Validate();
             var columns = new LabelledColumns(pr.GetValue(textColumn)!, pr.GetValue(labelColumn)!, pr.GetValue(splitColumn)!);
-            var split = new SplitOptions(pr.GetValue(testData), pr.GetValue(testFraction), pr.GetValue(seed));
+            var split = new SplitOptions(pr.GetValue(testData), pr.GetValue(testFraction), pr.GetValue(seed), pr.GetValue(topClasses));
             return Task.FromResult(Run(AnsiConsole.Console, pr.GetValue(model)!, pr.GetValue(data)!, columns, split, options, pr.GetValue(device)!, pr.GetValue(outDir)!, ct));
         });
         return command;

@@ -6,7 +6,7 @@ namespace TextSSL.Probing;
 public static class LabelEfficiencyChart
 {
     /// <summary>Chart width in pixels.</summary>
-    public const int Width = 900;
+    public const int Width = 1000;
 
     /// <summary>Chart height in pixels.</summary>
     public const int Height = 560;
@@ -60,8 +60,9 @@ public static class LabelEfficiencyChart
         plot.Axes.SetLimitsX(-0.4, ks.Count - 0.6);
         plot.XLabel("labelled training examples per class");
         plot.YLabel("test accuracy (%)");
-        plot.Title($"Label efficiency: {result.Dataset.Classes.Count} classes, {result.Dataset.Test.Count:N0} test texts");
-        plot.ShowLegend(Alignment.LowerRight);
+        plot.Title($"Label efficiency on {result.Dataset.Source}: {result.Dataset.Classes.Count} classes, {result.Dataset.Test.Count:N0} test texts");
+        // Outside the data area, so no line or error bar is ever hidden behind it.
+        plot.ShowLegend(Edge.Right);
         return plot;
     }
 

@@ -17,7 +17,7 @@ public static class LabelEfficiencyReading
         var sb = new StringBuilder();
         var counts = result.Dataset.TestCounts();
         var majority = (double)counts.Max() / counts.Sum();
-        sb.Append(CultureInfo.InvariantCulture, $"On {result.Dataset.Test.Count:N0} test texts in {result.Dataset.Classes.Count} classes (always predicting the most common class scores {Pct(majority)}), ");
+        sb.Append(CultureInfo.InvariantCulture, $"On {result.Dataset.Test.Count:N0} test texts in {result.Dataset.Classes.Count} classes (always predicting the most common class scores {Pct(majority)}): ");
 
         // 1. The winner at each K, grouped over consecutive Ks with the same winner.
         var verdicts = ks.Select(k => Verdict(result, k)).ToList();
@@ -25,15 +25,16 @@ public static class LabelEfficiencyReading
         for (var i = 0; i < verdicts.Count;)
         {
             var j = i;
-            while (j + 1 < verdicts.Count && verdicts[j + 1].Winner == verdicts[i].Winner && verdicts[j + 1].Tie == verdicts[i].Tie) j++;
+            while (j + 1 < verdicts.Count && verdicts[j + 1].Winner == verdicts[i].Winner && verdicts[j + 1].Tie == verdicts[i].Tie && verdicts[j + 1].RunnerUp == verdicts[i].RunnerUp) j++;
             var group = verdicts.GetRange(i, j - i + 1);
-            var at = JoinList(group.Select(v => LabelText(result, v.K)).ToList());
-            if (group[0].RunnerUp is null)
-                clauses.Add($"at {at} the {group[0].Winner.Title()} scores {JoinList(group.Select(v => Pct(v.Score)).ToList())}");
-            else if (group[0].Tie)
-                clauses.Add($"at {at} {group[0].Winner.Title()} and {JoinList(group.Select(v => v.RunnerUp!.Value.Title()).Distinct().ToList())} are level (within a standard deviation; gaps {JoinList(group.Select(v => Points(v.Margin)).ToList())})");
+            var at = KList(result, group.Select(v => v.K).ToList());
+            var first = group[0];
+            if (first.RunnerUp is not { } runnerUp)
+                clauses.Add($"{at} the {first.Winner.Title()} scores {JoinList(group.Select(v => Pct(v.Score)).ToList())}");
+            else if (first.Tie)
+                clauses.Add($"{at} {first.Winner.Title()} and {runnerUp.Title()} are level within a standard deviation (gap{(group.Count > 1 ? "s" : "")} {JoinList(group.Select(v => Points(v.Margin, unit: false)).ToList())} points)");
             else
-                clauses.Add($"at {at} {group[0].Winner.Title()} is best ({JoinList(group.Select(v => Pct(v.Score)).ToList())}), ahead of {JoinList(group.Select(v => $"{v.RunnerUp!.Value.Title()} by {Points(v.Margin)}").ToList())}");
+                clauses.Add($"{at} {first.Winner.Title()} is best ({JoinList(group.Select(v => Pct(v.Score)).ToList())}), ahead of {runnerUp.Title()} by {JoinList(group.Select(v => Points(v.Margin, unit: false)).ToList())} points");
             i = j + 1;
         }
         sb.Append(string.Join("; ", clauses)).Append(". ");
@@ -96,7 +97,17 @@ public static class LabelEfficiencyReading
 
     internal static string Pct(double v) => (100 * v).ToString("F1", CultureInfo.InvariantCulture) + "%";
 
-    private static string Points(double v) => (100 * v).ToString("F1", CultureInfo.InvariantCulture) + " points";
+    private static string Points(double v, bool unit = true) => (100 * v).ToString("F1", CultureInfo.InvariantCulture) + (unit ? " points" : "");
+
+    // "at 2, 8 and 32 labels per class and with all 480 labels"
+    private static string KList(ProbeResult result, IReadOnlyList<int?> ks)
+    {
+        var numbers = ks.Where(k => k is not null).Select(k => k!.Value.ToString(CultureInfo.InvariantCulture)).ToList();
+        var parts = new List<string>();
+        if (numbers.Count > 0) parts.Add($"at {JoinList(numbers)} label{(numbers.Count == 1 && numbers[0] == "1" ? "" : "s")} per class");
+        if (ks.Any(k => k is null)) parts.Add($"with all {result.Dataset.Train.Count:N0} labels");
+        return string.Join(" and ", parts);
+    }
 
     private static string SignedPoints(double v) => (v >= 0 ? "+" : "−") + Points(Math.Abs(v));
 

@@ -36,7 +36,7 @@ public static class LabelEfficiencyReport
     {
         var sb = new StringBuilder();
         var methods = result.Methods;
-        sb.AppendLine("# Label efficiency").AppendLine();
+        sb.AppendLine($"# Label efficiency on {Cell(result.Dataset.Source)}").AppendLine();
         sb.AppendLine(LabelEfficiencyReading.Paragraph(result)).AppendLine();
         sb.AppendLine($"![Test accuracy against labelled examples per class, one line per method; error bars are one standard deviation over runs]({ChartName}.png)").AppendLine();
         sb.AppendLine("## Accuracy").AppendLine();
@@ -159,7 +159,7 @@ public static class LabelEfficiencyReport
     {
         ProbeMethod.Tfidf => $"TF-IDF of word 1–{o.Tfidf.WordNgramMax}-grams and character {o.Tfidf.CharNgramMin}–{o.Tfidf.CharNgramMax}-grams (at most {o.Tfidf.MaxFeatures:N0} features, sublinear TF, L2-normalised), then the same probe.",
         ProbeMethod.RandomWeights => $"the same architecture with random initial weights (seed {o.Seed}), frozen, features read the same way, then the same probe.",
-        ProbeMethod.Supervised => $"the same architecture from random weights plus a linear head on mean-pooled states, trained end to end on the sample only (AdamW, lr {o.Supervised.LearningRate.ToString("G3", CultureInfo.InvariantCulture)}, batch {o.Supervised.BatchSize}, {o.Supervised.Epochs} epochs bounded to {o.Supervised.MinSteps}–{o.Supervised.MaxSteps} steps).",
+        ProbeMethod.Supervised => $"the same architecture from random weights plus a linear head on mean-pooled states, trained end to end on the sample only (AdamW, lr {o.Supervised.LearningRate.ToString("G3", CultureInfo.InvariantCulture)}, batch {o.Supervised.BatchSize}, {o.Supervised.Epochs} epochs bounded to {Math.Min(o.Supervised.MinSteps, o.Supervised.MaxSteps)}–{o.Supervised.MaxSteps} steps).",
         ProbeMethod.FineTuned => $"the pretrained checkpoint plus a linear head, fine-tuned end to end on the sample (same schedule as supervised from scratch).",
         _ => "",
     };

@@ -72,8 +72,7 @@ public static class LabelEfficiencyRunner
             {
                 progress?.Report("TF-IDF: fitting the vocabulary on the training texts");
                 var tfidf = TfidfVectorizer.Fit(trainTexts, options.Tfidf, ct);
-                using var x = tfidf.Transform(allTexts, ct);
-                features[ProbeMethod.Tfidf] = x.to(device);
+                features[ProbeMethod.Tfidf] = OnDevice(tfidf.Transform(allTexts, ct), device);
                 notes.Add($"TF-IDF: {tfidf.FeatureCount:N0} word 1–{options.Tfidf.WordNgramMax}-gram and character {options.Tfidf.CharNgramMin}–{options.Tfidf.CharNgramMax}-gram features; vocabulary and IDF from the training texts only.");
             }
 
@@ -151,8 +150,15 @@ public static class LabelEfficiencyRunner
                 result = cache.GetOrCreate(key, Compute, out var hit);
                 if (hit) progress?.Report($"{what}: features read from the cache ({cache.Directory})");
             }
-            using (result) return result.to(device);
+            return OnDevice(result, device);
         }
+    }
+
+    // Features are computed and cached on the CPU; probes then run where the model does.
+    private static Tensor OnDevice(Tensor t, Device device)
+    {
+        if (device.type == DeviceType.CPU) return t;
+        using (t) return t.to(device);
     }
 
     private static (ClassificationMetrics Metrics, RegularizationChoice Choice) Probe(Tensor x, ProbeDataset data, int[] sample, int[] yTrain, ProbeOptions options, int seed, CancellationToken ct)

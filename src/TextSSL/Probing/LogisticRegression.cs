@@ -7,7 +7,7 @@ namespace TextSSL.Probing;
 /// <param name="MaxIterations">L-BFGS iteration cap.</param>
 /// <param name="GradientTolerance">Stop when every gradient entry is below this in magnitude.</param>
 /// <param name="History">L-BFGS memory (correction pairs kept).</param>
-public sealed record LogisticRegressionOptions(double L2 = 1e-2, int MaxIterations = 300, double GradientTolerance = 1e-6, int History = 10);
+public sealed record LogisticRegressionOptions(double L2 = 1e-2, int MaxIterations = 200, double GradientTolerance = 1e-5, int History = 10);
 
 /// <summary>
 /// Multinomial logistic regression with L2 on standardized features, solved to convergence by L-BFGS with
@@ -44,10 +44,48 @@ public static class LogisticRegression
         std = where(std.lt(1e-8), ones_like(std), std);
         var xs = (xw - mean) / std;
         var onehot = nn.functional.one_hot(tensor(y.Select(v => (long)v).ToArray(), device: x.device), numClasses).to(dtype);
-        var objective = new Objective(xs, onehot, (int)d, numClasses, options.L2, dtype);
-        var start = warmStart is not null && warmStart.Features == d && warmStart.Classes == numClasses ? warmStart.Parameters : new double[d * numClasses + numClasses];
-        var (theta, iterations, converged) = Lbfgs.Minimize(objective.Evaluate, start, options);
-        return new LogisticRegressionModel(mean.MoveToOuterDisposeScope(), std.MoveToOuterDisposeScope(), theta, (int)d, numClasses, iterations, converged);
+        var warm = warmStart is not null && warmStart.Features == d && warmStart.Classes == numClasses ? warmStart.Parameters : null;
+        double[] parameters;
+        int iterations;
+        bool converged;
+        Tensor? keep = null, eigenvalues = null, eigenvectors = null;
+        if (d > n)
+        {
+            (eigenvalues, eigenvectors) = linalg.eigh(xs.mm(xs.t()));
+            // Directions below rounding noise of the Gram matrix carry nothing but noise.
+            var floor = eigenvalues.max().item<double>() * (dtype == ScalarType.Float32 ? 1e-6 : 1e-12);
+            keep = eigenvalues.gt(Math.Max(floor, 1e-30)).nonzero().squeeze(1);
+        }
+        if (keep is null || keep.shape[0] == 0)
+        {
+            var objective = new Objective(xs, onehot, (int)d, numClasses, options.L2, dtype);
+            (parameters, iterations, converged) = Lbfgs.Minimize(objective.Evaluate, warm ?? new double[d * numClasses + numClasses], options);
+        }
+        else
+        {
+            // More features than examples (TF-IDF, few labels): with xs = U·S·Vᵀ, the optimal W = V·Z lies in the
+            // row space and ‖W‖ = ‖Z‖, so the same problem is solved exactly on the n×r features U·S at a
+            // fraction of the cost per iteration. U, S come from the eigendecomposition of the Gram matrix.
+            var u = eigenvectors!.index_select(1, keep);
+            var sv = eigenvalues!.index_select(0, keep).sqrt();
+            var r = (int)sv.shape[0];
+            var reduced = u * sv;                      // (n, r) = U·S
+            var toFeatures = xs.t().mm(u / sv);        // (d, r) = V
+            double[]? start = null;
+            if (warm is not null)
+            {
+                // Z = Vᵀ·W for the earlier solution; the biases carry over.
+                var w0 = tensor(warm.AsSpan(0, (int)d * numClasses).ToArray(), [d, numClasses]).to(dtype).to(x.device);
+                var z0 = toFeatures.t().mm(w0).flatten().to(ScalarType.Float64).cpu().data<double>().ToArray();
+                start = [.. z0, .. warm.AsSpan((int)d * numClasses, numClasses)];
+            }
+            var objective = new Objective(reduced, onehot, r, numClasses, options.L2, dtype);
+            (var z, iterations, converged) = Lbfgs.Minimize(objective.Evaluate, start ?? new double[r * numClasses + numClasses], options);
+            var zt = tensor(z.AsSpan(0, r * numClasses).ToArray(), [r, numClasses]).to(dtype).to(x.device);
+            var w = toFeatures.mm(zt).flatten().to(ScalarType.Float64).cpu().data<double>().ToArray();
+            parameters = [.. w, .. z.AsSpan(r * numClasses, numClasses)];
+        }
+        return new LogisticRegressionModel(mean.MoveToOuterDisposeScope(), std.MoveToOuterDisposeScope(), parameters, (int)d, numClasses, iterations, converged);
     }
 
     private sealed class Objective(Tensor xs, Tensor onehot, int d, int c, double l2, ScalarType dtype)

@@ -6,7 +6,8 @@ namespace TextSSL.Probing;
 /// <param name="TestDataPath">A separate test file; when set, every row of the main file is training data and its split column is ignored.</param>
 /// <param name="TestFraction">Without a test file or a split column: the fraction of each class held out for testing.</param>
 /// <param name="Seed">Seed of the held-out draw.</param>
-public sealed record SplitOptions(string? TestDataPath = null, double TestFraction = 0.2, int Seed = 1337);
+/// <param name="TopClasses">When set, keep only this many most frequent training labels (ties by name) and drop the rest from both splits.</param>
+public sealed record SplitOptions(string? TestDataPath = null, double TestFraction = 0.2, int Seed = 1337, int? TopClasses = null);
 
 /// <summary>Builds a <see cref="ProbeDataset"/> from labelled files, checking what a probe needs.</summary>
 public static class ProbeDataLoader
@@ -60,6 +61,20 @@ public static class ProbeDataLoader
             (train, test) = StratifiedSplit(data.Rows.Select(r => r.Example).ToList(), split.TestFraction, split.Seed);
             notes.Add($"no test file and no '{columns.Split}' column: held out {split.TestFraction.ToString("P0", CultureInfo.InvariantCulture)} of each class for testing (seed {split.Seed}).");
         }
+        if (split.TopClasses is { } top)
+        {
+            if (top < 2) throw new TextSslException($"--top-classes must be at least 2 (got {top}).");
+            var kept = train.GroupBy(e => e.Label, StringComparer.Ordinal).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal)
+                .Take(top).Select(g => g.Key).ToHashSet(StringComparer.Ordinal);
+            var total = train.Select(e => e.Label).Distinct(StringComparer.Ordinal).Count();
+            if (total > top)
+            {
+                var before = train.Count + test.Count;
+                train = train.Where(e => kept.Contains(e.Label)).ToList();
+                test = test.Where(e => kept.Contains(e.Label)).ToList();
+                notes.Add($"kept the {top} most frequent of {total} training labels; {before - train.Count - test.Count} row(s) of other labels were left out.");
+            }
+        }
         return Build(train, test, notes, dataPath);
     }
 
@@ -86,7 +101,7 @@ public static class ProbeDataLoader
         var trainTexts = train.Select(e => e.Text).ToHashSet(StringComparer.Ordinal);
         var leaked = test.Count(e => trainTexts.Contains(e.Text));
         if (leaked > 0) notes.Add($"warning: {leaked} test text(s) also occur verbatim in training; scores may be optimistic.");
-        return new ProbeDataset(train, test, classes, notes);
+        return new ProbeDataset(train, test, classes, notes, Path.GetFileName(source));
     }
 
     /// <summary>Holds out <paramref name="fraction"/> of each class (rounded, at least one when the class has two or more examples).</summary>

@@ -7,8 +7,9 @@ namespace TextSSL.Probing;
 public sealed class ProbeDataset
 {
     /// <summary>Creates the dataset; <paramref name="classes"/> are the training labels in ordinal order.</summary>
-    public ProbeDataset(IReadOnlyList<LabelledExample> train, IReadOnlyList<LabelledExample> test, IReadOnlyList<string> classes, IReadOnlyList<string> notes)
+    public ProbeDataset(IReadOnlyList<LabelledExample> train, IReadOnlyList<LabelledExample> test, IReadOnlyList<string> classes, IReadOnlyList<string> notes, string source = "labelled data")
     {
+        Source = source;
         Train = train;
         Test = test;
         Classes = classes;
@@ -17,6 +18,9 @@ public sealed class ProbeDataset
         TrainLabels = train.Select(e => index[e.Label]).ToArray();
         TestLabels = test.Select(e => index[e.Label]).ToArray();
     }
+
+    /// <summary>Where the data came from (a file name), for titles.</summary>
+    public string Source { get; }
 
     /// <summary>The training split: few-shot samples are drawn from it.</summary>
     public IReadOnlyList<LabelledExample> Train { get; }

@@ -83,6 +83,48 @@ public class LogisticRegressionTests
             Assert.That(warm.Weight(f, 1), Is.EqualTo(strong.Weight(f, 1)).Within(1e-5));
     }
 
+    [TestCase(60, 4, 3)]
+    [TestCase(12, 40, 3)] // more features than examples: solved in the row space, must be the same optimum
+    public void The_solution_satisfies_the_optimality_conditions_of_the_original_problem(int n, int d, int classes)
+    {
+        var rng = new Random(11);
+        var data = Enumerable.Range(0, n * d).Select(_ => Gaussian(rng)).ToArray();
+        var y = Enumerable.Range(0, n).Select(i => i % classes).ToArray();
+        const double l2 = 0.05;
+        using var x = tensor(data.Select(v => (float)v).ToArray(), [n, d]);
+        using var model = LogisticRegression.Fit(x, y, classes, new LogisticRegressionOptions(L2: l2, MaxIterations: 2000, GradientTolerance: 1e-9));
+
+        // Independent check in plain doubles: standardize, then the gradient of
+        // mean cross-entropy + λ/2‖W‖² must vanish in every weight and bias.
+        var xs = new double[n, d];
+        for (var j = 0; j < d; j++)
+        {
+            var col = Enumerable.Range(0, n).Select(i => (double)(float)data[i * d + j]).ToArray();
+            var mean = col.Average();
+            var std = Math.Sqrt(col.Sum(v => (v - mean) * (v - mean)) / n);
+            for (var i = 0; i < n; i++) xs[i, j] = (col[i] - mean) / std;
+        }
+        var gw = new double[d, classes];
+        var gb = new double[classes];
+        for (var i = 0; i < n; i++)
+        {
+            var z = Enumerable.Range(0, classes).Select(c => model.Bias(c) + Enumerable.Range(0, d).Sum(j => xs[i, j] * model.Weight(j, c))).ToArray();
+            var max = z.Max();
+            var e = z.Select(v => Math.Exp(v - max)).ToArray();
+            var sum = e.Sum();
+            for (var c = 0; c < classes; c++)
+            {
+                var r = (e[c] / sum - (y[i] == c ? 1 : 0)) / n;
+                gb[c] += r;
+                for (var j = 0; j < d; j++) gw[j, c] += r * xs[i, j];
+            }
+        }
+        for (var j = 0; j < d; j++)
+            for (var c = 0; c < classes; c++)
+                Assert.That(gw[j, c] + l2 * model.Weight(j, c), Is.EqualTo(0).Within(1e-5), $"dL/dW[{j},{c}]");
+        Assert.That(gb, Is.All.EqualTo(0).Within(1e-5));
+    }
+
     [Test]
     public void Cross_validation_prefers_weak_regularization_on_clean_data_and_never_sees_outside_rows()
     {

@@ -40,6 +40,17 @@ public class ProbeDataLoaderTests
     }
 
     [Test]
+    public void Top_classes_keeps_the_most_frequent_labels_in_both_splits()
+    {
+        var path = ProbeFixtures.WriteCsv(Path.Combine(_dir, "d.csv"),
+            [("a", "x", "train"), ("b", "x", "train"), ("c", "y", "train"), ("d", "y", "train"), ("e", "z", "train"), ("f", "x", "test"), ("g", "z", "test"), ("h", "y", "test")], withSplit: true);
+        var data = ProbeDataLoader.Load(path, new LabelledColumns(), new SplitOptions(TopClasses: 2));
+        Assert.That(data.Classes, Is.EqualTo(new[] { "x", "y" }));
+        Assert.That(data.Test.Select(e => e.Text), Is.EqualTo(new[] { "f", "h" }));
+        Assert.That(data.Notes, Has.Some.Contains("2 most frequent of 3"));
+    }
+
+    [Test]
     public void A_missing_column_names_the_columns_that_exist()
     {
         var path = ProbeFixtures.WriteCsv(Path.Combine(_dir, "d.csv"), [("a", "x", null), ("b", "y", null)], withSplit: false);
