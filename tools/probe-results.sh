@@ -17,7 +17,7 @@
 # reads its test rows from the same CSV's split column.
 #
 # Defaults are sized for 2 shared CPU cores (5-7 minutes of pretraining per dataset) and a reduced probe protocol:
-# K = 8,32,128,all; 2 runs per K on fortunes, 3 on spam-assassin (the protocol says 10); baselines TF-IDF and
+# K = 8,32,128,all; 2 runs per K (the protocol says 10); baselines TF-IDF and
 # random weights only (the supervised-from-scratch baseline cost minutes per run here). The full protocol:
 #   EXPERIMENTS=10 EXPERIMENTS_FORTUNES=10 BASELINES=tfidf,random,supervised SUPERVISED_STEPS=300 tools/probe-results.sh
 set -euo pipefail
@@ -30,7 +30,7 @@ PRETRAIN_STEPS=${PRETRAIN_STEPS:-300}
 BATCH=${BATCH:-8}
 CONTEXT=${CONTEXT:-128}
 SAMPLES=${SAMPLES:-8,32,128,all}
-EXPERIMENTS=${EXPERIMENTS:-3}
+EXPERIMENTS=${EXPERIMENTS:-2}
 EXPERIMENTS_FORTUNES=${EXPERIMENTS_FORTUNES:-2}
 BASELINES=${BASELINES:-tfidf,random}
 SUPERVISED_STEPS=${SUPERVISED_STEPS:-100}
