@@ -79,6 +79,39 @@ public static class LabelledCsv
         return new LabelledResult(path, read, dropped, duplicates, errors.Count, perLabel);
     }
 
+    /// <summary>
+    /// Writes the texts of one split of a labelled CSV as a folder of UTF-8 files, one document each
+    /// (<c>000000.txt</c>, ...), for pretraining on the training rows only: the folder is read back from the very
+    /// CSV the probe reads, so no row of another split can reach it. The folder is built beside the target and
+    /// renamed into place, replacing an older one. Returns the number of documents written.
+    /// </summary>
+    /// <exception cref="TextSslException">No row has that split.</exception>
+    public static async Task<int> WriteSplitTextsAsync(string csvPath, string split, string directory, CancellationToken ct = default)
+    {
+        var target = Path.GetFullPath(directory);
+        var work = $"{target}.tmp-{Environment.ProcessId}";
+        if (Directory.Exists(work)) Directory.Delete(work, recursive: true);
+        Directory.CreateDirectory(work);
+        var n = 0;
+        try
+        {
+            await foreach (var row in ReadAsync(csvPath, ct).ConfigureAwait(false))
+            {
+                if (!string.Equals(row.Split, split, StringComparison.Ordinal)) continue;
+                await File.WriteAllTextAsync(Path.Combine(work, $"{n:D6}.txt"), row.Text, ct).ConfigureAwait(false);
+                n++;
+            }
+            if (n == 0) throw new TextSslException($"{csvPath}: no row has split '{split}'. Check the split column (train/test).");
+            if (Directory.Exists(target)) Directory.Delete(target, recursive: true);
+            Directory.Move(work, target);
+            return n;
+        }
+        finally
+        {
+            if (Directory.Exists(work)) Directory.Delete(work, recursive: true);
+        }
+    }
+
     /// <summary>Reads a labelled CSV written by <see cref="WriteAsync"/> (for probes and tests).</summary>
     public static async IAsyncEnumerable<(string Text, string Label, string Split)> ReadAsync(string path, [EnumeratorCancellation] CancellationToken ct = default)
     {

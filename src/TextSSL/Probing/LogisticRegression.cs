@@ -54,7 +54,7 @@ public static class LogisticRegression
         {
             (eigenvalues, eigenvectors) = linalg.eigh(xs.mm(xs.t()));
             // Directions below rounding noise of the Gram matrix carry nothing but noise.
-            var floor = eigenvalues.max().item<double>() * (dtype == ScalarType.Float32 ? 1e-6 : 1e-12);
+            var floor = eigenvalues.max().to(ScalarType.Float64).item<double>() * (dtype == ScalarType.Float32 ? 1e-6 : 1e-12);
             keep = eigenvalues.gt(Math.Max(floor, 1e-30)).nonzero().squeeze(1);
         }
         if (keep is null || keep.shape[0] == 0)

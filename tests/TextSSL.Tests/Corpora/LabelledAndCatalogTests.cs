@@ -35,6 +35,28 @@ public class LabelledAndCatalogTests
     }
 
     [Test]
+    public async Task Train_texts_folder_holds_exactly_the_train_rows()
+    {
+        using var dir = new TempDir();
+        dir.Write("data/alpha/a.txt", string.Join("\n%\n", Documents(30, 8, seed: 3)));
+        dir.Write("data/beta/b.txt", string.Join("\n%\n", Documents(20, 8, seed: 4)));
+        var spec = new SourceSpec(dir["data"]) { Boundary = DocumentBoundary.Separator, LabelFrom = LabelSource.Folder };
+        await LabelledCsv.WriteAsync([spec], dir["out.csv"], new LabelledOptions { TestFraction = 0.2 });
+        var rows = new List<(string Text, string Label, string Split)>();
+        await foreach (var row in LabelledCsv.ReadAsync(dir["out.csv"])) rows.Add(row);
+
+        Directory.CreateDirectory(dir["train"]);
+        File.WriteAllText(Path.Combine(dir["train"], "stale.txt"), "from an older run");
+        var n = await LabelledCsv.WriteSplitTextsAsync(dir["out.csv"], "train", dir["train"]);
+        var written = Directory.GetFiles(dir["train"]).Order(StringComparer.Ordinal).Select(File.ReadAllText).ToList();
+        Assert.That(n, Is.EqualTo(40));
+        Assert.That(written, Is.EqualTo(rows.Where(r => r.Split == "train").Select(r => r.Text).ToList()), "train rows, in order, and nothing older");
+        Assert.That(written.Intersect(rows.Where(r => r.Split == "test").Select(r => r.Text)), Is.Empty);
+        Assert.ThrowsAsync<TextSslException>(() => LabelledCsv.WriteSplitTextsAsync(dir["out.csv"], "validation", dir["none"]));
+        Assert.That(Directory.Exists(dir["none"]), Is.False);
+    }
+
+    [Test]
     public void Documents_without_labels_are_an_error()
     {
         using var dir = new TempDir();

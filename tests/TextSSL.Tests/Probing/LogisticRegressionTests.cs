@@ -41,6 +41,25 @@ public class LogisticRegressionTests
         Assert.That(test.Zip(yTest).Count(p => p.First == p.Second) / (double)yTest.Length, Is.GreaterThan(0.97));
     }
 
+    [Test]
+    public void Fits_wide_float32_problems_in_the_row_space()
+    {
+        // Given more features than examples and too many values for the float64 path (as TF-IDF at K=32 on 10 classes)
+        const int n = 160, d = 30_000;
+        var rng = new Random(3);
+        var y = Enumerable.Range(0, n).Select(i => i % 2).ToArray();
+        var values = new float[n * d];
+        for (var i = 0; i < n; i++)
+            for (var j = 0; j < 50; j++)
+                values[i * d + rng.Next(d)] = 1;
+        for (var i = 0; i < n; i++) values[i * d + y[i]] = 3; // one informative column per class
+        using var x = tensor(values, [n, d]);
+
+        // When fitted, then it runs and separates the classes
+        using var model = LogisticRegression.Fit(x, y, 2, new LogisticRegressionOptions(L2: 1e-2));
+        Assert.That(model.Predict(x).Zip(y).Count(p => p.First == p.Second), Is.EqualTo(n));
+    }
+
     [TestCase(0.5)]
     [TestCase(0.05)]
     public void Matches_the_closed_form_optimum_of_a_two_point_problem(double l2)

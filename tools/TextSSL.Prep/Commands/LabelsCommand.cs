@@ -16,11 +16,12 @@ internal static class LabelsCommand
         var labelField = new Option<string?>("--label-field") { Description = "JSON field or CSV/TSV/Parquet column holding the label (with --label-from field)." };
         var test = new Option<double>("--test") { Description = "Fraction of each label's documents in the test split (stratified, by document hash).", DefaultValueFactory = _ => 0.2 };
         var seed = new Option<ulong>("--split-seed") { Description = "Salt of the split hash.", DefaultValueFactory = _ => 0UL };
+        var trainTexts = new Option<string?>("--train-texts") { Description = "Also write the train split's texts to this folder, one .txt file per document (read back from the CSV): pretraining text that holds no test item." };
         var command = new Command("labels",
             "Write a labelled set for probes as CSV with columns text,label,split: cleaned, exact duplicates dropped, and a deterministic " +
             "stratified train/test split. Example: textssl-prep labels --corpus spam-assassin --out spam.csv");
         inputs.AddTo(command);
-        foreach (var o in new Option[] { output, labelFrom, labelField, test, seed }) command.Options.Add(o);
+        foreach (var o in new Option[] { output, labelFrom, labelField, test, seed, trainTexts }) command.Options.Add(o);
         command.SetAction(async (ParseResult pr, CancellationToken ct) =>
         {
             var from = pr.GetValue(labelFrom) switch { "folder" => LabelSource.Folder, "file" => LabelSource.File, "field" => LabelSource.Field, _ => (LabelSource?)null };
@@ -33,6 +34,11 @@ internal static class LabelsCommand
             AnsiConsole.Write(table);
             AnsiConsole.MarkupLine($"read {r.Read:N0}; dropped {r.Dropped:N0} by filters, {r.Duplicates:N0} exact duplicates; skipped {r.Skipped:N0} unreadable");
             AnsiConsole.MarkupLine($"[green]wrote[/] {Markup.Escape(r.Path)}");
+            if (pr.GetValue(trainTexts) is { } dir)
+            {
+                var n = await LabelledCsv.WriteSplitTextsAsync(r.Path, "train", dir, ct);
+                AnsiConsole.MarkupLine($"[green]wrote[/] {n:N0} train texts to {Markup.Escape(Path.GetFullPath(dir))}");
+            }
             return 0;
         });
         return command;
