@@ -28,3 +28,38 @@ public static class AtomicFile
     public static void WriteAllText(string path, string text) =>
         Write(path, s => s.Write(new System.Text.UTF8Encoding(false).GetBytes(text)));
 }
+
+/// <summary>
+/// Replaces a whole directory so that a crash leaves either the old one or the new one: the content is written into
+/// a hidden sibling <c>.NAME.tmp-*</c>, then the old directory is moved aside to <c>.NAME.old-*</c>, the new one renamed
+/// into place, and the old one deleted. (A reader repairing after a crash looks for exactly these names.)
+/// </summary>
+public static class AtomicDirectory
+{
+    /// <summary>Fills a temporary sibling of <paramref name="directory"/> with <paramref name="fill"/>, then swaps it in.</summary>
+    public static void Write(string directory, Action<string> fill)
+    {
+        var full = Path.GetFullPath(directory);
+        var parent = Path.GetDirectoryName(full)!;
+        var name = Path.GetFileName(full);
+        Directory.CreateDirectory(parent);
+        var temp = Path.Combine(parent, $".{name}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(temp);
+        try
+        {
+            fill(temp);
+            if (Directory.Exists(full))
+            {
+                var old = Path.Combine(parent, $".{name}.old-{Guid.NewGuid():N}");
+                Directory.Move(full, old);
+                Directory.Move(temp, full);
+                Directory.Delete(old, recursive: true);
+            }
+            else Directory.Move(temp, full);
+        }
+        finally
+        {
+            if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
+        }
+    }
+}

@@ -11,31 +11,12 @@ public static class TokenizerStore
     /// Saves <paramref name="tokenizer"/> into <paramref name="directory"/> atomically: files are written to a
     /// temporary sibling directory, fingerprinted, then moved into place.
     /// </summary>
-    public static void Save(TextTokenizer tokenizer, string directory)
-    {
-        var full = Path.GetFullPath(directory);
-        var parent = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(parent);
-        var temp = Path.Combine(parent, $".{Path.GetFileName(full)}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(temp);
-        try
+    public static void Save(TextTokenizer tokenizer, string directory) =>
+        AtomicDirectory.Write(directory, temp =>
         {
             tokenizer.Save(temp);
             File.WriteAllText(Path.Combine(temp, TokenizerFiles.FingerprintFile), TextTokenizer.FingerprintOf(temp) + "\n");
-            if (Directory.Exists(full))
-            {
-                var old = full + $".old-{Guid.NewGuid():N}";
-                Directory.Move(full, old);
-                Directory.Move(temp, full);
-                Directory.Delete(old, recursive: true);
-            }
-            else Directory.Move(temp, full);
-        }
-        finally
-        {
-            if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
-        }
-    }
+        });
 
     /// <summary>
     /// Opens a tokenizer by directory or name: a directory saved by <see cref="Save"/>; a directory of another toolkit's

@@ -57,34 +57,15 @@ public static class ModelCheckpoint
     /// <param name="tokenizer">Its tokenizer.</param>
     /// <param name="info">Metadata; <see cref="CheckpointInfo.Model"/> must equal the model's config.</param>
     /// <param name="writeExtra">Writes further files (optimizer and RNG state) into the temporary directory before the rename.</param>
-    public static void Save(string directory, Transformer model, TextTokenizer tokenizer, CheckpointInfo info, Action<string>? writeExtra = null)
-    {
-        var full = Path.GetFullPath(directory);
-        var parent = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(parent);
-        var temp = Path.Combine(parent, $".{Path.GetFileName(full)}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(temp);
-        try
+    public static void Save(string directory, Transformer model, TextTokenizer tokenizer, CheckpointInfo info, Action<string>? writeExtra = null) =>
+        AtomicDirectory.Write(directory, temp =>
         {
             model.save(Path.Combine(temp, WeightsFile));
             TokenizerStore.Save(tokenizer, Path.Combine(temp, TokenizerDirectory));
             writeExtra?.Invoke(temp);
             AtomicFile.WriteAllText(Path.Combine(temp, InfoFile), JsonSerializer.Serialize(info, TokenizerSidecar.Json));
             FsyncDirectory(temp);
-            if (Directory.Exists(full))
-            {
-                var old = Path.Combine(parent, $".{Path.GetFileName(full)}.old-{Guid.NewGuid():N}");
-                Directory.Move(full, old);
-                Directory.Move(temp, full);
-                Directory.Delete(old, recursive: true);
-            }
-            else Directory.Move(temp, full);
-        }
-        finally
-        {
-            if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
-        }
-    }
+        });
 
     /// <summary>
     /// Finds the checkpoint directory: <paramref name="path"/> itself when it holds <c>model.json</c>,
