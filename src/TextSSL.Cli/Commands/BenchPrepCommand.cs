@@ -60,7 +60,7 @@ internal static class BenchPrepCommand
             await Throughput(pr.GetValue(corpus)!, pr.GetValue(catalog), pr.GetValue(tokenizer)!, Math.Max(1, pr.GetValue(repeats)), dedupOptions, nThreads, ct);
             var sizeList = (pr.GetValue(sizes) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 .Select(s => long.Parse(s, CultureInfo.InvariantCulture)).ToList();
-            if (sizeList.Count > 0) await Memory(sizeList, workDir, pr.GetValue(dedup)!, nThreads, ct);
+            if (sizeList.Count > 0) await Memory(sizeList, workDir, pr.GetValue(tokenizer)!, pr.GetValue(dedup)!, nThreads, ct);
             return 0;
         });
         return command;
@@ -91,11 +91,17 @@ internal static class BenchPrepCommand
         AnsiConsole.Write(table);
     }
 
-    private static async Task Memory(List<long> sizesMb, string workDir, string dedup, int threads, CancellationToken ct)
+    private static async Task Memory(List<long> sizesMb, string workDir, string tokenizerName, string dedup, int threads, CancellationToken ct)
     {
-        var tokDir = Path.Combine(workDir, "synthetic-tokenizer");
-        TokenizerStore.Save(CharTokenizer.Train(SyntheticCorpus.Alphabet, SpecialTokens.StandardRoles), tokDir);
-        var table = new Table().Border(TableBorder.Rounded).Title("peak resident memory, synthetic corpora (fresh process each)")
+        // the same tokenizer as the throughput run; 'char' means one built from the synthetic alphabet
+        var tokDir = tokenizerName;
+        if (tokenizerName == "char" && !Directory.Exists(tokenizerName))
+        {
+            tokDir = Path.Combine(workDir, "synthetic-tokenizer");
+            TokenizerStore.Save(CharTokenizer.Train(SyntheticCorpus.Alphabet, SpecialTokens.StandardRoles), tokDir);
+        }
+        var kind = TokenizerStore.Open(tokDir).Kind;
+        var table = new Table().Border(TableBorder.Rounded).Title($"peak resident memory, synthetic corpora, {kind} tokenizer (fresh process each)")
             .AddColumn("size MB").AddColumn("documents").AddColumn("wall s").AddColumn("MB/s").AddColumn("peak RSS MB").AddColumn("× smallest");
         double? first = null;
         foreach (var mb in sizesMb)

@@ -35,6 +35,12 @@ public sealed record BuildOptions(IReadOnlyList<SourceSpec> Sources, string Outp
     /// <summary>Characters per processing batch; with two batches in flight this bounds the text held in memory (default 4 Mi).</summary>
     public int BatchChars { get; init; } = 4 << 20;
 
+    /// <summary>
+    /// Store the tokenizer in <c>OUT/tokenizer</c> as part of the corpus (default false). It is written with the shards
+    /// and moved into place before the manifest, so a corpus whose manifest exists always has its tokenizer.
+    /// </summary>
+    public bool IncludeTokenizer { get; init; }
+
     /// <summary>Minimum time between checkpoints (default 10 s; zero checkpoints after every batch).</summary>
     public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromSeconds(10);
 }

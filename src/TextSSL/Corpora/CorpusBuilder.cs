@@ -26,6 +26,9 @@ public static partial class CorpusBuilder
     /// <summary>Name of the work directory inside the output directory.</summary>
     public const string WorkDirectoryName = ".prep-work";
 
+    /// <summary>Where <see cref="BuildOptions.IncludeTokenizer"/> stores the tokenizer inside the output directory.</summary>
+    public const string TokenizerDirectoryName = "tokenizer";
+
     /// <summary>Builds the shards described by <paramref name="options"/>.</summary>
     /// <exception cref="TextSslException">Bad input, an empty result, a tokenizer mismatch with an existing corpus, or a checkpoint that does not match.</exception>
     /// <exception cref="OperationCanceledException">Cancelled; <c>--resume</c> continues from the last checkpoint.</exception>
@@ -35,6 +38,8 @@ public static partial class CorpusBuilder
         options.Split.Validate();
         if (options.ShardTokens < 1) throw new TextSslException($"--shard-tokens must be at least 1 (got {options.ShardTokens}).");
         if (options.Threads < 1) throw new TextSslException($"--threads must be at least 1 (got {options.Threads}).");
+        if (options.BatchChars < 1) throw new TextSslException($"--batch-chars must be at least 1 (got {options.BatchChars}).");
+        if (options.CheckpointInterval < TimeSpan.Zero) throw new TextSslException($"--checkpoint-seconds must not be negative (got {options.CheckpointInterval.TotalSeconds}).");
         var tokenizer = options.Tokenizer;
         var eot = tokenizer.Specials.IdOf(SpecialTokenRole.EndOfText)
                   ?? throw new TextSslException($"the {tokenizer.Kind} tokenizer has no end-of-text special token, which separates documents in the shards. Use a tokenizer that has one.");
@@ -76,6 +81,8 @@ public static partial class CorpusBuilder
                 throw new TextSslException(state.EmptyMessage());
             }
             var manifest = state.Manifest(splits);
+            // the pending manifest marks the work directory complete, so everything it installs is written first
+            if (options.IncludeTokenizer) TokenizerStore.Save(tokenizer, Path.Combine(work, TokenizerDirectoryName));
             manifest.Save(pending);
             Install(work, outDir, manifest);
             return new BuildResult(manifest, manifestPath, state.Counter.Bytes, clock.Elapsed, checkpoint is not null);
@@ -111,6 +118,7 @@ public static partial class CorpusBuilder
 
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = o.Threads, CancellationToken = ct };
         var sinceCheckpoint = Stopwatch.StartNew();
+        var heap = new HeapCeiling(HeapAllowance(o));
         long done = 0;
         try
         {
@@ -118,6 +126,7 @@ public static partial class CorpusBuilder
             {
                 ProcessBatch(s, writer, batch, done, parallel);
                 done += batch.Count;
+                heap.Check();
                 if (done > s.ResumeFrom && sinceCheckpoint.Elapsed >= o.CheckpointInterval)
                 {
                     new BuildCheckpoint(hash, done, writer.Checkpoint(), s.Untokenizable.Count, s.Untokenizable.First.ToList()).Save(work);
@@ -135,6 +144,9 @@ public static partial class CorpusBuilder
         await producer.ConfigureAwait(false);
         if (readFailure is not null) ExceptionDispatchInfo.Throw(readFailure);
     }
+
+    // room for the batches in flight (raw and cleaned text as UTF-16, token ids) several times over
+    private static long HeapAllowance(BuildOptions o) => Math.Max(64L << 20, 16L * o.BatchChars);
 
     private static void ProcessBatch(RunState s, ShardWriter writer, List<RawDocument> batch, long first, ParallelOptions parallel)
     {
@@ -211,6 +223,13 @@ public static partial class CorpusBuilder
         }
         foreach (var stale in Directory.EnumerateFiles(outDir).Where(f => ShardFile().IsMatch(Path.GetFileName(f)) && !keep.Contains(Path.GetFileName(f))))
             File.Delete(stale);
+        var tokenizer = Path.Combine(work, TokenizerDirectoryName);
+        if (Directory.Exists(tokenizer))
+        {
+            var target = Path.Combine(outDir, TokenizerDirectoryName);
+            if (Directory.Exists(target)) Directory.Delete(target, recursive: true);
+            Directory.Move(tokenizer, target);
+        }
         File.Move(Path.Combine(work, CorpusManifest.FileName), manifestPath);
         Directory.Delete(work, recursive: true);
     }

@@ -134,6 +134,53 @@ public class ShardBuildTests
         AssertSameFiles(dir["whole"], dir["cut"]);
     }
 
+    [Test]
+    public async Task A_build_killed_mid_run_resumes_to_byte_identical_output()
+    {
+        using var dir = new TempDir();
+        var docs = Documents(3000, 60, seed: 5);
+        var input = dir.Write("corpus.jsonl", string.Join('\n', docs.Select(d => JsonSerializer.Serialize(new { text = d }))) + "\n");
+        TokenizerStore.Save(CharTokenizerFor(docs), dir["tok"]);
+        string[] Args(string output) =>
+            ["build", input, "--field", "text", "--tokenizer", dir["tok"], "--out", output, "--shard-tokens", "50000", "--validation", "0.1",
+             "--batch-chars", "8000", "--checkpoint-seconds", "0", "--threads", "1"];
+
+        var whole = await PrepProcess.RunAsync(Args(dir["whole"]));
+        Assert.That(whole.ExitCode, Is.EqualTo(0), whole.Output);
+
+        // kill -9 once a few checkpoints are on disk, the way a crash or an OOM kill would stop it
+        var work = Path.Combine(dir["cut"], CorpusBuilder.WorkDirectoryName);
+        using (var child = PrepProcess.Start(Args(dir["cut"])))
+        {
+            var checkpoint = Path.Combine(work, "checkpoint.json");
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (CheckpointedDocuments(checkpoint) < 300)
+            {
+                Assert.That(child.Process.HasExited, Is.False, "the build finished before it could be killed; make the corpus larger");
+                Assert.That(DateTime.UtcNow, Is.LessThan(deadline), "no checkpoint after 60 s");
+                await Task.Delay(10);
+            }
+            child.Process.Kill(entireProcessTree: true);
+            await child.Process.WaitForExitAsync();
+        }
+        Assert.That(File.Exists(Path.Combine(dir["cut"], CorpusManifest.FileName)), Is.False, "no manifest after a killed run");
+
+        var resumed = await PrepProcess.RunAsync([.. Args(dir["cut"]), "--resume"]);
+        Assert.That(resumed.ExitCode, Is.EqualTo(0), resumed.Output);
+        Assert.That(Directory.Exists(work), Is.False, "the work directory is removed after installing");
+        AssertSameFiles(dir["whole"], dir["cut"]);
+    }
+
+    private static long CheckpointedDocuments(string path)
+    {
+        try
+        {
+            using var cp = JsonDocument.Parse(File.ReadAllText(path));
+            return cp.RootElement.GetProperty("documentsDone").GetInt64();
+        }
+        catch (Exception ex) when (ex is IOException or JsonException) { return 0; }
+    }
+
     private static void AssertSameFiles(string a, string b)
     {
         var names = Directory.GetFiles(a).Select(Path.GetFileName).Order().ToList();

@@ -34,7 +34,17 @@ internal static class BuildCommand
             "assign train/validation/test by a hash of each document, tokenize, and write little-endian uint16/uint32 shards with an " +
             "end-of-text token after every document, plus manifest.json. Streams with bounded memory on all cores; crash-safe (--resume).");
         inputs.AddTo(command);
-        foreach (var o in new Option[] { tokenizer, output, dedup, jaccard, validation, test, splitSeed, shardTokens, resume, force, threads }) command.Options.Add(o);
+        var checkpointSeconds = new Option<double>("--checkpoint-seconds")
+        {
+            Description = "Minimum seconds between checkpoints that --resume continues from (0: after every batch).",
+            DefaultValueFactory = _ => 10,
+        };
+        var batchChars = new Option<int>("--batch-chars")
+        {
+            Description = "Characters per processing batch; about four batches are in memory at once.",
+            DefaultValueFactory = _ => 4 << 20,
+        };
+        foreach (var o in new Option[] { tokenizer, output, dedup, jaccard, validation, test, splitSeed, shardTokens, resume, force, threads, checkpointSeconds, batchChars }) command.Options.Add(o);
         command.SetAction(async (ParseResult pr, CancellationToken ct) =>
         {
             var sources = inputs.Sources(pr);
@@ -60,10 +70,12 @@ internal static class BuildCommand
                 Resume = pr.GetValue(resume),
                 Force = pr.GetValue(force),
                 Threads = pr.GetValue(threads) ?? Environment.ProcessorCount,
+                CheckpointInterval = TimeSpan.FromSeconds(pr.GetValue(checkpointSeconds)),
+                BatchChars = pr.GetValue(batchChars),
+                IncludeTokenizer = trainChar,
             };
             var result = await ProgressView.RunAsync("preparing", (progress, token) => CorpusBuilder.BuildAsync(options, progress, token), ct);
-            if (trainChar) TokenizerStore.Save(tok, Path.Combine(outDir, "tokenizer"));
-            Report.Print(result, trainChar ? Path.Combine(outDir, "tokenizer") : null);
+            Report.Print(result, trainChar ? Path.Combine(outDir, CorpusBuilder.TokenizerDirectoryName) : null);
             return 0;
         });
         return command;
