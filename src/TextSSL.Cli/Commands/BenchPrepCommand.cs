@@ -23,7 +23,8 @@ internal static class BenchPrepCommand
         var catalog = new Option<string?>("--catalog") { Description = "The catalog folder (default: corpora/ of the repository)." };
         var tokenizer = new Option<string>("--tokenizer")
         {
-            Description = "A saved tokenizer directory (e.g. a trained BPE), or 'char' for a character tokenizer built from the corpus (not timed).",
+            Description = "A saved tokenizer directory (e.g. a trained BPE) for every run, or 'char': a character tokenizer built from the corpus " +
+                          "(not timed) and, for the memory runs, from the synthetic corpora's alphabet.",
             DefaultValueFactory = _ => "char",
         };
         var repeats = new Option<int>("--repeats") { Description = "Timed runs after one warm-up; the median is reported.", DefaultValueFactory = _ => 3 };
