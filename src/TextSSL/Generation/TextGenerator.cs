@@ -157,6 +157,7 @@ public sealed class TextGenerator
             for (var i = 0; i < width; i++) flat[r * width + i] = batch.Rows[r].Context[from + i];
         var ids = tensor(flat, [batch.Rows.Count, width], device: _device);
         var logits = Model.Forward(ids, cache: batch.Cache).select(1, -1);      // (B, V) at the newest position
+        if (logits.shape[1] > Tokenizer.VocabSize) logits = logits.narrow(1, 0, Tokenizer.VocabSize); // ids padded onto the model's vocabulary
         return sampler.Next(logits, batch.Rows.Select(r => (IReadOnlyList<int>)r.Context).ToList(), batch.Rows.Select(r => r.Random).ToList());
     }
 

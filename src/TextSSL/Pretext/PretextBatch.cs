@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace TextSSL.Pretext;
@@ -50,10 +51,17 @@ public sealed class PretextBatch : IDisposable
     }
 
     /// <summary>The same batch on <paramref name="device"/> (this one is returned unchanged when already there).</summary>
+    /// <remarks>
+    /// Host-to-GPU copies are queued without blocking: a blocking copy from pageable memory synchronises the host
+    /// with the stream, which would drain the GPU's queue once per step. The source may be freed at once, since the
+    /// driver stages pageable memory before the call returns.
+    /// </remarks>
     public PretextBatch To(Device device)
     {
         if (Inputs.device.type == device.type && Inputs.device.index == device.index) return this;
-        var moved = new PretextBatch(Inputs.to(device), Targets.to(device), PaddingMask?.to(device), TargetCount);
+        var async = Inputs.device.type == DeviceType.CPU && device.type == DeviceType.CUDA;
+        var moved = new PretextBatch(Inputs.to(device, non_blocking: async), Targets.to(device, non_blocking: async),
+                                     PaddingMask?.to(device, non_blocking: async), TargetCount);
         Dispose();
         return moved;
     }

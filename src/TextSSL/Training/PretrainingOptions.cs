@@ -36,6 +36,16 @@ public sealed record PretrainingOptions
     /// <summary>Dropout; null keeps the preset's.</summary>
     public double? Dropout { get; init; }
 
+    /// <summary>
+    /// Round the model's vocabulary up to a multiple of this (default 1: exactly the tokenizer's). nanoGPT pads GPT-2's
+    /// 50,257 ids to 50,304 = 786 × 64, which keeps the embedding and head matrices aligned for tensor cores. The extra
+    /// ids are never targets, and generation never samples them.
+    /// </summary>
+    public int PadVocabTo { get; init; } = 1;
+
+    /// <summary>Give the output head its own matrix instead of sharing the input embedding (default false: tied).</summary>
+    public bool UntiedHead { get; init; }
+
     /// <summary>Optimizer steps in total.</summary>
     public int Steps { get; init; } = 2000;
 

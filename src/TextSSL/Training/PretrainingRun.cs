@@ -72,12 +72,15 @@ public sealed class PretrainingRun : IDisposable
         var task = o.CustomTask?.Invoke(tokenizer) ?? PretextTasks.Create(o.Task, tokenizer, o.Seed, o.Sampling, o.Masking);
 
         // 2) model shape and sequence length
-        var preset = TransformerConfig.Preset(o.Preset, task.ModelKind, tokenizer.VocabSize);
+        if (o.PadVocabTo < 1) throw new TextSslException($"--pad-vocab must be at least 1 (got {o.PadVocabTo}).");
+        var vocab = (tokenizer.VocabSize + o.PadVocabTo - 1) / o.PadVocabTo * o.PadVocabTo;
+        var preset = TransformerConfig.Preset(o.Preset, task.ModelKind, vocab);
         var config = (preset with
         {
             BlockSize = o.Context ?? preset.BlockSize,
             Dropout = o.Dropout ?? preset.Dropout,
             Positions = o.Positions ?? preset.Positions,
+            TiedEmbeddings = preset.TiedEmbeddings && !o.UntiedHead,
         }).Validate();
         var block = o.BlockSize ?? config.BlockSize;
         if (block > config.BlockSize)

@@ -75,6 +75,30 @@ public class TrainerTests
     }
 
     [Test]
+    public void A_padded_vocabulary_and_an_untied_head_shape_the_model_and_padded_ids_are_never_generated()
+    {
+        var data = TrainingFixtures.Dataset("clm");
+        var dir = Temp();
+        Train(TrainingFixtures.Options("clm", data, dir, 3) with { PadVocabTo = 64, UntiedHead = true });
+        using var loaded = ModelCheckpoint.Load(Path.Combine(dir, "last"), CPU);
+        var v = data.Tokenizer.VocabSize;
+        Assert.That(loaded.Model.Config.VocabSize, Is.EqualTo((v + 63) / 64 * 64).And.GreaterThan(v));
+        Assert.That(loaded.Model.Config.TiedEmbeddings, Is.False);
+
+        // make every padded id the model's overwhelming favourite: greedy decoding must still pick a real one
+        var head = loaded.Model.named_parameters().Single(p => p.name == "lm_head.weight").parameter;
+        using (no_grad())
+        {
+            head.narrow(0, v, head.shape[0] - v).fill_(0);
+            head.narrow(0, v, head.shape[0] - v).select(1, 0).fill_(1e4);
+            head.narrow(0, v, head.shape[0] - v).select(1, 1).fill_(-1e4);
+        }
+        var generator = TextSSL.Generation.TextGenerator.FromCheckpoint(loaded);
+        var result = generator.Generate("the whale", TextSSL.Generation.GenerationOptions.Greedy with { MaxNewTokens = 20, StopAtEndOfText = false });
+        Assert.That(result.Completions[0].TokenIds, Has.Count.EqualTo(20).And.All.LessThan(v));
+    }
+
+    [Test]
     public void A_failed_checkpoint_write_leaves_the_previous_one_intact()
     {
         var data = TrainingFixtures.Dataset("clm");
