@@ -8,7 +8,8 @@
 #
 # Shape: GPT-2 small (12 layers, 12 heads, 768 wide, vocab 50,304, untied head, biases), batch 8 x 1,024,
 # bf16 compute with fp32 master weights, TF32 on; 3 warm-up + 10 measured steps, each phase synchronised.
-# Environment: DEVICE_DIR (default .device), REPEATS (10), WARMUP (3), EXTRA="fp32" also runs fp32/TF32 on both sides.
+# Environment: DEVICE_DIR (default .device), REPEATS (10), WARMUP (3), TRAINER_STEPS (40: the trainer's median over
+# intervals 2..4 of 10 steps), EXTRA="fp32" also runs fp32/TF32 on both sides.
 set -euo pipefail
 
 say() { printf '\n[gpu-bench] %s\n' "$*" >&2; }
@@ -48,6 +49,11 @@ say "TextSSL training step ($dtypes), gpt2-small, untied head, batch 8x1024"
 textssl bench train --device cuda --preset gpt2-small --untied-head --batch 8 --block 1024 --dtype "$dtypes" \
   --step fused,reference --warmup "$warmup" --repeats "$repeats" --out "$out" | tee "$out/textssl-train.txt"
 
+say "TextSSL trainer step, data loading included (GPT-2 tokens of Moby-Dick, vocab padded to 50,304), against a bare loop"
+textssl bench train-overhead --device cuda --preset gpt2-small --tokenizer gpt2 --pad-vocab 64 --untied-head --batch 8 --block 1024 \
+  --dtype bf16 --data "$root/corpora/moby-dick/moby-dick.txt" --steps "${TRAINER_STEPS:-40}" --log-every 10 --repeats 1 --out "$out" \
+  | tee "$out/textssl-trainer.txt"
+
 say "PyTorch eager training step (autocast bf16, fused AdamW, foreach clip), same shape"
 python3 "$root/tools/bench/pytorch_step.py" --batch 8 --block 1024 --warmup "$warmup" --repeats "$repeats" \
   --json "$out/pytorch.json" | tee "$out/pytorch.txt"
@@ -57,4 +63,4 @@ if [ "$dtypes" != bf16 ]; then
 fi
 
 say "comparison (ratio = TextSSL / PyTorch; below 1.0 is faster)"
-python3 "$root/tools/bench/compare.py" "$out/bench-train.csv" "$out/pytorch.json" --md "$out/compare.md"
+python3 "$root/tools/bench/compare.py" "$out/bench-train.csv" "$out/pytorch.json" --trainer "$out/bench-train-overhead.csv" --md "$out/compare.md"

@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Prints TextSSL's `bench train` rows next to the plain-PyTorch step and their ratio.
 
-    python3 tools/bench/compare.py OUT/bench-train.csv OUT/pytorch.json [--md OUT/compare.md]
+    python3 tools/bench/compare.py OUT/bench-train.csv OUT/pytorch.json [--trainer OUT/bench-train-overhead.csv] [--md OUT/compare.md]
+
+--trainer adds the rows of `textssl bench train-overhead`: the bare loop and TextSSL's full trainer step, whose
+time includes sampling the batch on the host and uploading it (only whole-step times exist for those rows).
 
 The ratio is TextSSL step time / PyTorch step time (below 1.0 means TextSSL is faster), on medians and on means.
 """
@@ -14,6 +17,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("textssl_csv")
     ap.add_argument("pytorch_json")
+    ap.add_argument("--trainer", help="bench-train-overhead.csv: bare-loop and trainer rows (whole steps, data loading included)")
     ap.add_argument("--md", help="also write the table here")
     args = ap.parse_args()
 
@@ -36,6 +40,12 @@ def main():
         mean = float(r["step ms (mean)"])
         lines.append(f"| TextSSL {r['compute']}, {r['step']} | {r['fwd+bwd ms']} | {r['clip ms']} | {r['optimizer ms']} | "
                      f"{median:.2f} | {mean:.2f} | {r['tokens/s']} | {median / py_median:.3f} | {mean / py_mean:.3f} |")
+    if args.trainer:
+        with open(args.trainer, newline="") as f:
+            for r in csv.DictReader(f):
+                ms = float(r["ms/step (median)"])
+                lines.append(f"| {r['loop']}, {r['compute']}, {r['model']} | | | | {ms:.2f} | | {float(r['tokens/s']):.0f} | "
+                             f"{ms / py_median:.3f} | |")
     m = py["median_ms"]
     lines.append(f"| {py['what']} | {m['fwd+bwd']:.2f} | {m['clip']:.2f} | {m['optimizer']:.2f} | "
                  f"{py_median:.2f} | {py_mean:.2f} | {py['tokens_per_s']:.0f} | 1.000 | 1.000 |")

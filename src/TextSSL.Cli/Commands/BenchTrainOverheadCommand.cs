@@ -1,65 +1,88 @@
 using System.CommandLine;
 using System.Globalization;
 using Spectre.Console;
+using TextSSL.Benchmarks;
 using TextSSL.Modeling;
 using TextSSL.Training;
 using TextSSL.Training.Optimization;
 
 namespace TextSSL.Cli.Commands;
 
-/// <summary><c>textssl bench train-overhead</c>: the trainer's step time against a bare TorchSharp loop of the same model.</summary>
+/// <summary><c>textssl bench train-overhead</c>: the trainer's step time (data loading included) against a bare TorchSharp loop of the same model.</summary>
 internal static class BenchTrainOverheadCommand
 {
     public static Command Create()
     {
         var command = new Command("train-overhead",
-            "Time the full trainer step (data sampling, forward, loss, backward, clip, AdamW, device-side loss and NaN tracking, logging) against a bare " +
-            "TorchSharp loop over one fixed batch (forward, backward, clip, AdamW and nothing else) at char-small on Moby-Dick, batch 12 × 64. " +
-            "Runs alternate bare/trainer --repeats times; each reports the median ms per step over intervals of 10 steps, the first interval excluded. Target: overhead ≤ 10%.");
-        var data = new Option<string>("--data") { Description = "The corpus.", DefaultValueFactory = _ => "corpora/moby-dick/moby-dick.txt" };
+            "Time the full trainer step (data sampling and upload, forward, loss, backward, clip, AdamW, device-side loss and NaN tracking, logging) against a bare " +
+            "TorchSharp loop over one fixed batch on the device (forward, backward, clip, AdamW and nothing else). Default: char-small on Moby-Dick, batch 12 × 64, fp32. " +
+            "Runs alternate bare/trainer --repeats times; each reports the median ms per step over intervals of --log-every steps, the first interval excluded. " +
+            "Target on CPU: overhead ≤ 10%. On a GPU, the trainer row is the 'full TextSSL trainer step including data loading' of the speed target, e.g. " +
+            "--device cuda --preset gpt2-small --tokenizer gpt2 --pad-vocab 64 --untied-head --batch 8 --block 1024 --dtype bf16.");
+        var data = new Option<string>("--data") { Description = "The corpus (plain text, tokenized in memory, 90/10 by position).", DefaultValueFactory = _ => "corpora/moby-dick/moby-dick.txt" };
+        var tokenizer = new Option<string>("--tokenizer") { Description = "'char', a tokenizer directory or a name (gpt2, cl100k, ...).", DefaultValueFactory = _ => "char" };
+        var preset = new Option<string>("--preset") { Description = $"Model shape: {string.Join(", ", TransformerConfig.PresetNames)}.", DefaultValueFactory = _ => "char-small" };
+        var batch = new Option<int>("--batch") { Description = "Sequences per step.", DefaultValueFactory = _ => 12 };
+        var block = new Option<int>("--block") { Description = "Tokens per sequence.", DefaultValueFactory = _ => 64 };
+        var dtype = new Option<string>("--dtype") { Description = "fp32 or bf16 (bf16 products, fp32 master weights).", DefaultValueFactory = _ => "fp32" };
+        dtype.AcceptOnlyFromAmong("fp32", "bf16");
+        var padVocab = new Option<int>("--pad-vocab") { Description = "Round the vocabulary up to a multiple of N (as train --pad-vocab).", DefaultValueFactory = _ => 1 };
+        var untied = new Option<bool>("--untied-head") { Description = "Output head with its own matrix (the GPT-2-small benchmark shape)." };
         var steps = new Option<int>("--steps") { Description = "Steps per run.", DefaultValueFactory = _ => 100 };
+        var logEvery = new Option<int>("--log-every") { Description = "Steps per timed interval (the trainer reads the loss once per interval).", DefaultValueFactory = _ => 10 };
         var repeats = new Option<int>("--repeats") { Description = "Alternating bare/trainer pairs.", DefaultValueFactory = _ => 3 };
         var device = CommonOptions.Device();
         device.DefaultValueFactory = _ => "cpu";
         var threads = CommonOptions.Threads();
-        foreach (var o in new Option[] { data, steps, repeats, device, threads }) command.Options.Add(o);
+        var outDir = BenchOptions.Out();
+        foreach (var o in new Option[] { data, tokenizer, preset, batch, block, dtype, padVocab, untied, steps, logEvery, repeats, device, threads, outDir }) command.Options.Add(o);
         command.SetAction(async (pr, ct) =>
         {
             CommonOptions.ApplyThreads(pr.GetValue(threads));
             var n = pr.GetValue(steps);
-            if (n < 30) throw new TextSslException($"--steps must be at least 30 (got {n}) for three timed intervals.");
-            var dataset = TrainingData.Load(pr.GetValue(data)!, "char", 0.1);
-            var config = TransformerConfig.Preset("char-small", ModelKind.Decoder, dataset.Tokenizer.VocabSize);
+            var interval = pr.GetValue(logEvery);
+            if (interval < 1) throw new TextSslException($"--log-every must be at least 1 (got {interval}).");
+            if (n < 3 * interval) throw new TextSslException($"--steps must be at least 3 × --log-every = {3 * interval} (got {n}) for timed intervals after the first.");
+            var (b, t, pad) = (pr.GetValue(batch), pr.GetValue(block), pr.GetValue(padVocab));
+            if (pad < 1) throw new TextSslException($"--pad-vocab must be at least 1 (got {pad}).");
+            var dataset = TrainingData.Load(pr.GetValue(data)!, pr.GetValue(tokenizer)!, 0.1);
+            var vocab = (dataset.Tokenizer.VocabSize + pad - 1) / pad * pad;
+            var config = TransformerConfig.Preset(pr.GetValue(preset)!, ModelKind.Decoder, vocab);
+            config = (config with { TiedEmbeddings = config.TiedEmbeddings && !pr.GetValue(untied) }).Validate();
+            if (t > config.BlockSize) throw new TextSslException($"--block {t} is larger than the {pr.GetValue(preset)} model's {config.BlockSize} positions.");
+            var computeDtype = pr.GetValue(dtype) == "bf16" ? TorchSharp.torch.ScalarType.BFloat16 : TorchSharp.torch.ScalarType.Float32;
             var settings = new AdamWSettings(0.1, 0.9, 0.99);
             var bare = new List<double>();
             var trainer = new List<double>();
             for (var r = 0; r < pr.GetValue(repeats); r++)
             {
                 ct.ThrowIfCancellationRequested();
-                bare.Add(TrainingBenchmarks.SteadyMedian(TrainingBenchmarks.BareLoop(config, dataset.Train, 12, 64, n, 10, OptimizerFactory.Default, settings, 1e-3, 1.0, pr.GetValue(device)!, 1337)));
-                var outDir = Directory.CreateTempSubdirectory("textssl-overhead-").FullName;
+                bare.Add(TrainingBenchmarks.SteadyMedian(TrainingBenchmarks.BareLoop(config, dataset.Train, b, t, n, interval, OptimizerFactory.Default, settings, 1e-3, 1.0,
+                    pr.GetValue(device)!, 1337, computeDtype)));
+                var runDir = Directory.CreateTempSubdirectory("textssl-overhead-").FullName;
                 try
                 {
                     using var run = new PretrainingRun(new PretrainingOptions
                     {
-                        Dataset = dataset, OutputDirectory = outDir, Preset = "char-small", Steps = n, BatchSize = 12, BlockSize = 64, Warmup = 10,
-                        EvalEvery = n, EvalBatches = 1, LogEvery = 10, Device = pr.GetValue(device)!, Dtype = "fp32",
+                        Dataset = dataset, OutputDirectory = runDir, Preset = pr.GetValue(preset)!, PadVocabTo = pad, UntiedHead = pr.GetValue(untied),
+                        Steps = n, BatchSize = b, BlockSize = t, Warmup = 10, EvalEvery = n, EvalBatches = 1, LogEvery = interval,
+                        Device = pr.GetValue(device)!, Dtype = pr.GetValue(dtype)!,
                     });
                     var result = await run.RunAsync(ct);
                     trainer.Add(result.MillisecondsPerStep!.Value);
                 }
-                finally { Directory.Delete(outDir, recursive: true); }
+                finally { Directory.Delete(runDir, recursive: true); }
                 AnsiConsole.MarkupLine($"[grey]repeat {r + 1}: bare {bare[^1]:F2} ms/step, trainer {trainer[^1]:F2} ms/step[/]");
             }
-            var b = bare.Order().ElementAt(bare.Count / 2);
-            var t = trainer.Order().ElementAt(trainer.Count / 2);
-            var overhead = (t / b - 1) * 100;
-            string F(double v) => v.ToString("F2", CultureInfo.InvariantCulture);
-            var table = new Table().Border(TableBorder.Rounded).AddColumn("loop").AddColumn("ms / step (median)").AddColumn("tokens / s");
-            table.AddRow("bare TorchSharp (fwd, bwd, clip, AdamW)", F(b), (12 * 64 / (b / 1000)).ToString("N0", CultureInfo.InvariantCulture));
-            table.AddRow("TextSSL trainer", F(t), (12 * 64 / (t / 1000)).ToString("N0", CultureInfo.InvariantCulture));
-            table.AddRow("overhead", $"{(overhead <= 10 ? "[green]" : "[red]")}{F(overhead)}%[/] (target ≤ 10%)", "");
-            AnsiConsole.Write(table);
+            var bareMs = bare.Order().ElementAt(bare.Count / 2);
+            var trainerMs = trainer.Order().ElementAt(trainer.Count / 2);
+            var overhead = (trainerMs / bareMs - 1) * 100;
+            var shape = $"{pr.GetValue(preset)} {(config.TiedEmbeddings ? "tied" : "untied")} vocab {config.VocabSize}";
+            var table = new BenchTable("bench train-overhead", "loop", "model", "device", "compute", "batch×T", "ms/step (median)", "tokens/s", "overhead %");
+            table.Add("bare TorchSharp (fwd, bwd, clip, fused AdamW; fixed batch)", shape, pr.GetValue(device), pr.GetValue(dtype), $"{b}×{t}", bareMs, b * t / (bareMs / 1000), null);
+            table.Add("TextSSL trainer (data loading included)", shape, pr.GetValue(device), pr.GetValue(dtype), $"{b}×{t}", trainerMs, b * t / (trainerMs / 1000), overhead);
+            BenchOptions.Report(table, pr.GetValue(outDir)!, "bench-train-overhead");
+            AnsiConsole.MarkupLine($"overhead {(overhead <= 10 ? "[green]" : "[red]")}{overhead.ToString("F2", CultureInfo.InvariantCulture)}%[/] (target ≤ 10%)");
             return 0;
         });
         return command;

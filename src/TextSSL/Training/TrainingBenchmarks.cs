@@ -36,13 +36,21 @@ public static class TrainingBenchmarks
     /// once per interval, as the trainer does at its log interval).
     /// </summary>
     public static List<double> BareLoop(TransformerConfig config, ITokenStream stream, int batchSize, int blockSize, int steps, int interval,
-                                        string optimizerName, AdamWSettings settings, double learningRate, double clip, string deviceSpec, long seed)
+                                        string optimizerName, AdamWSettings settings, double learningRate, double clip, string deviceSpec, long seed,
+                                        ScalarType computeDtype = ScalarType.Float32)
     {
         TorchRuntime.EnsureLoaded();
         var device = DeviceSelector.Resolve(deviceSpec);
+        if (device.type == DeviceType.CUDA)
+        {
+            // as the trainer: TF32 products for fp32
+            backends.cuda.matmul.allow_tf32 = true;
+            backends.cudnn.allow_tf32 = true;
+        }
         manual_seed(seed);
         using var model = new Transformer(config);
         model.to(device);
+        model.Precision.Dtype = computeDtype;
         model.train();
         var parameters = model.parameters().ToList();
         using var optimizer = OptimizerFactory.Create(optimizerName, model, settings, learningRate);
