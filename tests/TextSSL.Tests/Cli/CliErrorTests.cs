@@ -34,6 +34,17 @@ public class CliErrorTests
     }
 
     [Test]
+    public async Task Bench_train_overhead_rejects_too_few_steps_and_a_bad_padding()
+    {
+        var (code, error) = await Run("bench", "train-overhead", "--steps", "20", "--log-every", "10");
+        Assert.That(code, Is.EqualTo(1));
+        Assert.That(error, Does.Contain("--steps must be at least 3 × --log-every = 30 (got 20)"));
+        (code, error) = await Run("bench", "train-overhead", "--pad-vocab", "0");
+        Assert.That(code, Is.EqualTo(1));
+        Assert.That(error, Does.Contain("--pad-vocab must be at least 1 (got 0)"));
+    }
+
+    [Test]
     public async Task Unreadable_corpus_path_is_named()
     {
         var dir = Directory.CreateTempSubdirectory("textssl-cli-").FullName;
