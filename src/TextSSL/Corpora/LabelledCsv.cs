@@ -31,7 +31,8 @@ public sealed record LabelledResult(string Path, long Read, long Dropped, long D
 /// <summary>
 /// Writes a labelled set for probes as CSV (<c>text,label,split</c>) through CsvHelper: cleaned, exact duplicates
 /// dropped, and a deterministic stratified split (per label, the documents with the lowest hashes form the test
-/// part, so the split depends on the texts only). Documents are kept in memory until written: meant for probe-sized sets.
+/// part, so the split depends on the texts only). Streaming: kept documents are spooled to a temporary file beside
+/// the output while their labels and hashes (about 60 bytes per document) decide the split, then copied into the CSV.
 /// </summary>
 public static class LabelledCsv
 {
@@ -46,37 +47,63 @@ public static class LabelledCsv
         var errors = new CorpusErrors(options.OnError);
         var cleaner = new TextCleaner(options.Cleaning);
         var seen = new HashSet<UInt128>();
-        var docs = new List<(string Text, string Label, UInt128 Key)>();
+        var labels = new List<string>();
+        var labelIds = new Dictionary<string, int>(StringComparer.Ordinal);
+        var kept = new List<(int Label, UInt128 Key)>();
         long read = 0, dropped = 0, duplicates = 0;
-        await foreach (var doc in CorpusReader.ReadAsync(sources, errors, ct).ConfigureAwait(false))
+        var full = Path.GetFullPath(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        var spoolPath = $"{full}.spool-{Environment.ProcessId}";
+        try
         {
-            read++;
-            if (doc.Label is null)
-                throw new TextSslException($"{doc.Source}:{doc.Record}: the document has no label. Say where labels come from with --label-from folder|file|field.");
-            if (cleaner.Clean(doc.Text, out var text) != CleanOutcome.Kept) { dropped++; continue; }
-            var key = Deduplicator.Key(text!);
-            if (!seen.Add(key)) { duplicates++; continue; }
-            docs.Add((text!, doc.Label, key));
-        }
-        if (docs.Count == 0) throw new TextSslException($"no labelled documents left: {read} read, {dropped} dropped by filters, {duplicates} duplicates, {errors.Count} skipped.");
+            await using (var spool = new BinaryWriter(new FileStream(spoolPath, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16), System.Text.Encoding.UTF8))
+            {
+                await foreach (var doc in CorpusReader.ReadAsync(sources, errors, ct).ConfigureAwait(false))
+                {
+                    read++;
+                    if (doc.Label is null)
+                        throw new TextSslException($"{doc.Source}:{doc.Record}: the document has no label. Say where labels come from with --label-from folder|file|field.");
+                    if (cleaner.Clean(doc.Text, out var text) != CleanOutcome.Kept) { dropped++; continue; }
+                    var key = Deduplicator.Key(text!);
+                    if (!seen.Add(key)) { duplicates++; continue; }
+                    if (!labelIds.TryGetValue(doc.Label, out var label))
+                    {
+                        labelIds[doc.Label] = label = labels.Count;
+                        labels.Add(doc.Label);
+                    }
+                    kept.Add((label, key));
+                    spool.Write(text!);
+                }
+            }
+            if (kept.Count == 0) throw new TextSslException($"no labelled documents left: {read} read, {dropped} dropped by filters, {duplicates} duplicates, {errors.Count} skipped.");
 
-        var test = new bool[docs.Count];
-        var perLabel = new SortedDictionary<string, (int Train, int Test)>(StringComparer.Ordinal);
-        foreach (var group in Enumerable.Range(0, docs.Count).GroupBy(i => docs[i].Label))
-        {
-            var ranked = group.OrderBy(i => MinHasher.Mix((ulong)(docs[i].Key >> 64) ^ options.Seed)).ThenBy(i => docs[i].Key).ToList();
-            var nTest = (int)Math.Round(ranked.Count * options.TestFraction, MidpointRounding.AwayFromZero);
-            foreach (var i in ranked.Take(nTest)) test[i] = true;
-            perLabel[group.Key] = (ranked.Count - nTest, nTest);
+            var test = new bool[kept.Count];
+            var perLabel = new SortedDictionary<string, (int Train, int Test)>(StringComparer.Ordinal);
+            foreach (var group in Enumerable.Range(0, kept.Count).GroupBy(i => kept[i].Label))
+            {
+                var ranked = group.OrderBy(i => MinHasher.Mix((ulong)(kept[i].Key >> 64) ^ options.Seed)).ThenBy(i => kept[i].Key).ToList();
+                var nTest = (int)Math.Round(ranked.Count * options.TestFraction, MidpointRounding.AwayFromZero);
+                foreach (var i in ranked.Take(nTest)) test[i] = true;
+                perLabel[labels[group.Key]] = (ranked.Count - nTest, nTest);
+            }
+            AtomicFile.Write(path, stream =>
+            {
+                using var spool = new BinaryReader(new FileStream(spoolPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16), System.Text.Encoding.UTF8);
+                using var csv = CsvWriter.Create(stream, null, leaveOpen: true);
+                csv.WriteHeader(Header.ToArray());
+                for (var i = 0; i < kept.Count; i++)
+                {
+                    ct.ThrowIfCancellationRequested();
+                    csv.WriteRecord([spool.ReadString(), labels[kept[i].Label], test[i] ? "test" : "train"]);
+                }
+                csv.Flush();
+            });
+            return new LabelledResult(path, read, dropped, duplicates, errors.Count, perLabel);
         }
-        AtomicFile.Write(path, stream =>
+        finally
         {
-            using var csv = CsvWriter.Create(stream, null, leaveOpen: true);
-            csv.WriteHeader(Header.ToArray());
-            for (var i = 0; i < docs.Count; i++) csv.WriteRecord([docs[i].Text, docs[i].Label, test[i] ? "test" : "train"]);
-            csv.Flush();
-        });
-        return new LabelledResult(path, read, dropped, duplicates, errors.Count, perLabel);
+            if (File.Exists(spoolPath)) File.Delete(spoolPath);
+        }
     }
 
     /// <summary>

@@ -32,6 +32,7 @@ public class LabelledAndCatalogTests
         var first = File.ReadAllBytes(dir["out.csv"]);
         await LabelledCsv.WriteAsync([spec], dir["out.csv"], new LabelledOptions { TestFraction = 0.2 });
         Assert.That(File.ReadAllBytes(dir["out.csv"]), Is.EqualTo(first), "same input, same file");
+        Assert.That(Directory.GetFiles(dir.Path), Is.EqualTo(new[] { dir["out.csv"] }), "the spool file is removed");
     }
 
     [Test]
@@ -63,6 +64,7 @@ public class LabelledAndCatalogTests
         var path = dir.Write("a.txt", "no label here");
         var ex = Assert.ThrowsAsync<TextSslException>(() => LabelledCsv.WriteAsync([new SourceSpec(path)], dir["o.csv"], new LabelledOptions()));
         Assert.That(ex!.Message, Does.Contain("a.txt:1").And.Contain("--label-from"));
+        Assert.That(Directory.GetFiles(dir.Path).Select(Path.GetFileName), Is.EqualTo(new[] { "a.txt" }), "neither a CSV nor its spool file is left behind");
     }
 
     private static string RepoCorpora()
