@@ -44,10 +44,9 @@ internal static class BenchTrainOverheadCommand
             if (interval < 1) throw new TextSslException($"--log-every must be at least 1 (got {interval}).");
             if (n < 3 * interval) throw new TextSslException($"--steps must be at least 3 × --log-every = {3 * interval} (got {n}) for timed intervals after the first.");
             var (b, t, pad) = (pr.GetValue(batch), pr.GetValue(block), pr.GetValue(padVocab));
-            if (pad < 1) throw new TextSslException($"--pad-vocab must be at least 1 (got {pad}).");
+            TransformerConfig.PaddedVocab(1, pad); // checks --pad-vocab before the corpus is tokenized
             var dataset = TrainingData.Load(pr.GetValue(data)!, pr.GetValue(tokenizer)!, 0.1);
-            var vocab = (dataset.Tokenizer.VocabSize + pad - 1) / pad * pad;
-            var config = TransformerConfig.Preset(pr.GetValue(preset)!, ModelKind.Decoder, vocab);
+            var config = TransformerConfig.Preset(pr.GetValue(preset)!, ModelKind.Decoder, TransformerConfig.PaddedVocab(dataset.Tokenizer.VocabSize, pad));
             config = (config with { TiedEmbeddings = config.TiedEmbeddings && !pr.GetValue(untied) }).Validate();
             if (t > config.BlockSize) throw new TextSslException($"--block {t} is larger than the {pr.GetValue(preset)} model's {config.BlockSize} positions.");
             var computeDtype = pr.GetValue(dtype) == "bf16" ? TorchSharp.torch.ScalarType.BFloat16 : TorchSharp.torch.ScalarType.Float32;

@@ -72,6 +72,17 @@ public sealed record TransformerConfig(
         return vocabSize is { } v ? config with { VocabSize = v } : config;
     }
 
+    /// <summary>
+    /// <paramref name="vocabSize"/> rounded up to a multiple of <paramref name="multiple"/> (nanoGPT pads GPT-2's 50,257
+    /// ids to 50,304 = 786 × 64 so the embedding and head matrices suit tensor cores).
+    /// </summary>
+    /// <exception cref="TextSslException"><paramref name="multiple"/> is below 1.</exception>
+    public static int PaddedVocab(int vocabSize, int multiple)
+    {
+        if (multiple < 1) throw new TextSslException($"--pad-vocab must be at least 1 (got {multiple}).");
+        return (vocabSize + multiple - 1) / multiple * multiple;
+    }
+
     /// <summary>Checks the shape for consistency.</summary>
     /// <exception cref="TextSslException">A field is out of range or heads do not divide the width.</exception>
     public TransformerConfig Validate()

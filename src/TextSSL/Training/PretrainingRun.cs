@@ -72,9 +72,7 @@ public sealed class PretrainingRun : IDisposable
         var task = o.CustomTask?.Invoke(tokenizer) ?? PretextTasks.Create(o.Task, tokenizer, o.Seed, o.Sampling, o.Masking);
 
         // 2) model shape and sequence length
-        if (o.PadVocabTo < 1) throw new TextSslException($"--pad-vocab must be at least 1 (got {o.PadVocabTo}).");
-        var vocab = (tokenizer.VocabSize + o.PadVocabTo - 1) / o.PadVocabTo * o.PadVocabTo;
-        var preset = TransformerConfig.Preset(o.Preset, task.ModelKind, vocab);
+        var preset = TransformerConfig.Preset(o.Preset, task.ModelKind, TransformerConfig.PaddedVocab(tokenizer.VocabSize, o.PadVocabTo));
         var config = (preset with
         {
             BlockSize = o.Context ?? preset.BlockSize,
