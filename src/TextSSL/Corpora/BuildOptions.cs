@@ -41,6 +41,13 @@ public sealed record BuildOptions(IReadOnlyList<SourceSpec> Sources, string Outp
     /// </summary>
     public bool IncludeTokenizer { get; init; }
 
+    /// <summary>
+    /// Growth of the managed heap after which the build forces a full collection between batches (default: 64 MiB or
+    /// 16 × <see cref="BatchChars"/> bytes, whichever is larger; 0 turns it off). It keeps the peak memory of long
+    /// builds flat; a host process with a large heap of its own may prefer 0, since a full collection then costs more.
+    /// </summary>
+    public long? HeapAllowance { get; init; }
+
     /// <summary>Minimum time between checkpoints (default 10 s; zero checkpoints after every batch).</summary>
     public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromSeconds(10);
 }

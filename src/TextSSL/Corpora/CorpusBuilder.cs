@@ -38,6 +38,7 @@ public static partial class CorpusBuilder
         options.Split.Validate();
         if (options.ShardTokens < 1) throw new TextSslException($"--shard-tokens must be at least 1 (got {options.ShardTokens}).");
         if (options.Threads < 1) throw new TextSslException($"--threads must be at least 1 (got {options.Threads}).");
+        if (options.HeapAllowance < 0) throw new TextSslException($"the heap allowance must not be negative (got {options.HeapAllowance}).");
         if (options.BatchChars < 1) throw new TextSslException($"--batch-chars must be at least 1 (got {options.BatchChars}).");
         if (options.CheckpointInterval < TimeSpan.Zero) throw new TextSslException($"--checkpoint-seconds must not be negative (got {options.CheckpointInterval.TotalSeconds}).");
         var tokenizer = options.Tokenizer;
@@ -146,7 +147,7 @@ public static partial class CorpusBuilder
     }
 
     // room for the batches in flight (raw and cleaned text as UTF-16, token ids) several times over
-    private static long HeapAllowance(BuildOptions o) => Math.Max(64L << 20, 16L * o.BatchChars);
+    private static long HeapAllowance(BuildOptions o) => o.HeapAllowance ?? Math.Max(64L << 20, 16L * o.BatchChars);
 
     private static void ProcessBatch(RunState s, ShardWriter writer, List<RawDocument> batch, long first, ParallelOptions parallel)
     {

@@ -23,4 +23,15 @@ public class HeapCeilingTests
         Assert.That(ceiling.Collections, Is.EqualTo(1), "the floor moved up to what survived the collection");
         GC.KeepAlive(small);
     }
+
+    [Test]
+    public void An_allowance_of_zero_never_collects()
+    {
+        var ceiling = new HeapCeiling(allowanceBytes: 0);
+        var garbage = new List<byte[]>();
+        for (var i = 0; i < 16; i++) garbage.Add(new byte[1 << 20]);
+        ceiling.Check();
+        Assert.That(ceiling.Collections, Is.Zero);
+        GC.KeepAlive(garbage);
+    }
 }

@@ -17,10 +17,10 @@ internal sealed class HeapCeiling(long allowanceBytes)
     /// <summary>Number of collections this ceiling induced.</summary>
     public int Collections { get; private set; }
 
-    /// <summary>Call between batches: collects when the heap has grown by the allowance.</summary>
+    /// <summary>Call between batches: collects when the heap has grown by the allowance (never when the allowance is 0).</summary>
     public void Check()
     {
-        if (GC.GetTotalMemory(forceFullCollection: false) - _floor < allowanceBytes) return;
+        if (allowanceBytes <= 0 || GC.GetTotalMemory(forceFullCollection: false) - _floor < allowanceBytes) return;
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
         Collections++;
         _floor = GC.GetTotalMemory(forceFullCollection: false);
