@@ -138,7 +138,7 @@ public class ShardBuildTests
     public async Task A_build_killed_mid_run_resumes_to_byte_identical_output()
     {
         using var dir = new TempDir();
-        var docs = Documents(3000, 60, seed: 5);
+        var docs = Documents(6000, 60, seed: 5);
         var input = dir.Write("corpus.jsonl", string.Join('\n', docs.Select(d => JsonSerializer.Serialize(new { text = d }))) + "\n");
         TokenizerStore.Save(CharTokenizerFor(docs), dir["tok"]);
         string[] Args(string output) =>
@@ -154,7 +154,7 @@ public class ShardBuildTests
         {
             var checkpoint = Path.Combine(work, "checkpoint.json");
             var deadline = DateTime.UtcNow.AddSeconds(60);
-            while (CheckpointedDocuments(checkpoint) < 300)
+            while (CheckpointedDocuments(checkpoint) < 100)
             {
                 Assert.That(child.Process.HasExited, Is.False, "the build finished before it could be killed; make the corpus larger");
                 Assert.That(DateTime.UtcNow, Is.LessThan(deadline), "no checkpoint after 60 s");
