@@ -72,8 +72,17 @@ public static class CorpusReader
                 _ => throw new ArgumentOutOfRangeException(nameof(files), file.Format, "unresolved format"),
             };
             var map = file.Spec.LabelMap;
+            var max = file.Spec.MaxRecordChars;
             await foreach (var doc in docs.ConfigureAwait(false))
+            {
+                // text readers never build a longer document; records of the other formats are checked here
+                if (doc.Text.Length > max)
+                {
+                    errors.Report(doc.Source, doc.Record, $"the record is longer than {max:N0} characters ({doc.Text.Length:N0})");
+                    continue;
+                }
                 yield return map is not null && doc.Label is { } l && map.TryGetValue(l, out var mapped) ? doc with { Label = mapped } : doc;
+            }
         }
     }
 

@@ -34,6 +34,14 @@ public sealed record SourceSpec(string Path)
     /// <summary>File-name patterns skipped when reading directories (e.g. <c>*.dat</c>).</summary>
     public IReadOnlyList<string> Exclude { get; init; } = [];
 
+    /// <summary>
+    /// The longest document or record accepted while reading, in characters (default 64 Mi). A longer one is an
+    /// unreadable record (an error, or skipped and counted with <see cref="ErrorPolicy.Skip"/>) and is never held in
+    /// memory whole, so one huge file or line cannot exhaust memory; lines of text and JSONL sources may hold at most
+    /// four bytes per character of it. Split a large single text file with <see cref="Boundary"/> instead.
+    /// </summary>
+    public int MaxRecordChars { get; init; } = 64 << 20;
+
     /// <summary>Whether this source is standard input.</summary>
     public bool IsStdin => Path == "-";
 }

@@ -23,6 +23,48 @@ public class ReaderTests
     }
 
     [Test]
+    public async Task The_line_reader_drops_an_over_long_line_without_losing_its_place()
+    {
+        var input = "short\n" + new string('a', 300) + "\r\nafter\n" + new string('b', 300);
+        var reader = new TextSSL.Corpora.Internal.Utf8LineReader(new MemoryStream(Encoding.UTF8.GetBytes(input)), maxLineBytes: 64);
+        var seen = new List<(long, string, bool)>();
+        while (await reader.ReadLineAsync(CancellationToken.None)) seen.Add((reader.LineNumber, Encoding.UTF8.GetString(reader.Line.Span), reader.TooLong));
+        Assert.That(seen, Is.EqualTo(new[] { (1L, "short", false), (2L, "", true), (3L, "after", false), (4L, "", true) }));
+    }
+
+    [Test]
+    public async Task A_text_document_over_the_record_limit_is_named_and_skipped_without_being_kept()
+    {
+        using var dir = new TempDir();
+        var big = string.Join("\n", Enumerable.Repeat(new string('x', 40), 10)); // 409 characters over 10 lines
+        var path = dir.Write("a.txt", $"first paragraph\n\n{big}\n\nlast paragraph\n");
+        var spec = new SourceSpec(path) { Boundary = DocumentBoundary.Paragraph, MaxRecordChars = 200 };
+        var ex = Assert.ThrowsAsync<TextSslException>(() => ReadAll(spec));
+        Assert.That(ex!.Message, Does.Contain("a.txt:3").And.Contain("longer than 200 characters").And.Contain("--boundary"));
+
+        var errors = new CorpusErrors(ErrorPolicy.Skip);
+        var docs = await ReadAll(spec, errors: errors);
+        Assert.That(docs.Select(d => d.Text), Is.EqualTo(new[] { "first paragraph", "last paragraph" }));
+        Assert.That(errors.Count, Is.EqualTo(1));
+        Assert.That(docs[1].Record, Is.EqualTo(14), "the reader kept its line count across the dropped document");
+    }
+
+    [Test]
+    public async Task Jsonl_and_csv_records_over_the_limit_are_errors_naming_the_line()
+    {
+        using var dir = new TempDir();
+        var jsonl = dir.Write("a.jsonl", $"{{\"text\":\"ok\"}}\n{{\"text\":\"{new string('y', 1000)}\"}}\n{{\"text\":\"{new string('z', 90)}\"}}\n{{\"text\":\"end\"}}\n");
+        var errors = new CorpusErrors(ErrorPolicy.Skip);
+        var docs = await ReadAll(new SourceSpec(jsonl) { MaxRecordChars = 80 }, errors: errors);
+        Assert.That(docs.Select(d => d.Text), Is.EqualTo(new[] { "ok", "end" }));
+        Assert.That(errors.First.Select(e => (e.Record, e.Reason.Contains("longer than"))), Is.EqualTo(new[] { (2L, true), (3L, true) }));
+
+        var csv = dir.Write("a.csv", $"text\nok\n{new string('w', 100)}\n");
+        var ex = Assert.ThrowsAsync<TextSslException>(() => ReadAll(new SourceSpec(csv) { MaxRecordChars = 80 }));
+        Assert.That(ex!.Message, Does.Contain("a.csv").And.Contain("longer than 80 characters"));
+    }
+
+    [Test]
     public async Task Separator_records_report_their_first_line_and_labels_come_from_the_file_name()
     {
         using var dir = new TempDir();

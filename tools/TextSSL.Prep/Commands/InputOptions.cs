@@ -38,6 +38,12 @@ internal sealed class InputOptions
     public Option<bool> Lowercase { get; } = new("--lowercase") { Description = "Lower-case all text." };
     public Option<int> MinChars { get; } = new("--min-chars") { Description = "Drop documents shorter than this after cleaning.", DefaultValueFactory = _ => 1 };
     public Option<int?> MaxChars { get; } = new("--max-chars") { Description = "Drop documents longer than this after cleaning (default: no limit)." };
+    public Option<int> MaxRecordChars { get; } = new("--max-record-chars")
+    {
+        Description = "Longest document or record read, in characters; a longer one is an unreadable record (never held in memory whole). " +
+                      "A big single text file needs --boundary line|paragraph|separator.",
+        DefaultValueFactory = _ => 64 << 20,
+    };
     public Option<string> OnError { get; } = new("--on-error")
     {
         Description = "Unreadable records (malformed JSON, invalid UTF-8, missing column...): fail (stop, naming file and line) or skip (count and list them).",
@@ -55,7 +61,7 @@ internal sealed class InputOptions
     public void AddTo(Command command)
     {
         command.Arguments.Add(Inputs);
-        foreach (var o in new Option[] { Corpus, Catalog, Format, Boundary, Separator, Field, NoHeader, Include, Exclude, Normalize, Lowercase, MinChars, MaxChars, OnError })
+        foreach (var o in new Option[] { Corpus, Catalog, Format, Boundary, Separator, Field, NoHeader, Include, Exclude, Normalize, Lowercase, MinChars, MaxChars, MaxRecordChars, OnError })
             command.Options.Add(o);
     }
 
@@ -71,6 +77,7 @@ internal sealed class InputOptions
             var given = pr.GetResult(Boundary) is { Implicit: false };
             return CorpusCatalog.Open(pr.GetValue(Catalog)).Get(corpus).Sources()
                 .Select(s => given ? s with { Boundary = Enum.Parse<DocumentBoundary>(pr.GetValue(Boundary)!, ignoreCase: true), Separator = pr.GetValue(Separator)! } : s)
+                .Select(s => s with { MaxRecordChars = RecordLimit(pr) })
                 .Select(s => adjust is null ? s : adjust(s)).ToList();
         }
         if (inputs.Length == 0) throw new TextSslException("no input: pass files or directories, '-' for stdin, or --corpus NAME.");
@@ -89,10 +96,14 @@ internal sealed class InputOptions
                 HasHeader = !pr.GetValue(NoHeader),
                 Include = pr.GetValue(Include) ?? [],
                 Exclude = pr.GetValue(Exclude) ?? [],
+                MaxRecordChars = RecordLimit(pr),
             };
             return adjust is null ? spec : adjust(spec);
         }).ToList();
     }
+
+    private int RecordLimit(ParseResult pr) =>
+        pr.GetValue(MaxRecordChars) is var n and >= 1 ? n : throw new TextSslException($"--max-record-chars must be at least 1 (got {pr.GetValue(MaxRecordChars)}).");
 
     public CleaningOptions Cleaning(ParseResult pr) => new()
     {

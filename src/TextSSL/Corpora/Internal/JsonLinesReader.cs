@@ -11,9 +11,14 @@ internal static class JsonLinesReader
     {
         var spec = file.Spec;
         await using var stream = InputStreams.Open(file.Path, counter);
-        var lines = new Utf8LineReader(stream);
+        var lines = new Utf8LineReader(stream, (int)Math.Min(1L << 30, 4L * spec.MaxRecordChars));
         while (await lines.ReadLineAsync(ct).ConfigureAwait(false))
         {
+            if (lines.TooLong)
+            {
+                errors.Report(file.Path, lines.LineNumber, $"the line is longer than {lines.MaxLineBytes:N0} bytes");
+                continue;
+            }
             var span = lines.Line.Span;
             if (span.Trim(" \t"u8).IsEmpty) continue; // blank lines are not records in JSONL
             var doc = Parse(lines.Line, file.Path, lines.LineNumber, spec, fileLabel, errors);

@@ -11,26 +11,27 @@ internal static class TextSourceReader
     {
         var spec = file.Spec;
         await using var stream = InputStreams.Open(file.Path, counter);
-        var lines = new Utf8LineReader(stream);
+        var lines = new Utf8LineReader(stream, (int)Math.Min(1L << 30, 4L * spec.MaxRecordChars));
         var text = new StringBuilder();
-        long startLine = 0, badLine = 0;
-        var badOffset = -1;
+        long startLine = 0;
+        string? problem = null; // why the document being read cannot be used; its further lines are not kept
 
         RawDocument? Flush()
         {
             if (startLine == 0) return null;
             RawDocument? doc = null;
-            if (badLine != 0) errors.Report(file.Path, startLine, $"invalid UTF-8 on line {badLine} (byte {badOffset} of the line)");
+            if (problem is not null) errors.Report(file.Path, startLine, problem);
             else doc = new RawDocument(text.ToString(), file.Path, startLine, label);
             text.Clear();
             startLine = 0;
-            badLine = 0;
+            problem = null;
             return doc;
         }
 
         while (await lines.ReadLineAsync(ct).ConfigureAwait(false))
         {
-            var line = lines.TryDecode(out var offset);
+            var offset = -1;
+            var line = lines.TooLong ? null : lines.TryDecode(out offset);
             var ends = spec.Boundary switch
             {
                 DocumentBoundary.Separator => line == spec.Separator,
@@ -43,12 +44,20 @@ internal static class TextSourceReader
                 continue;
             }
             if (startLine == 0) startLine = lines.LineNumber;
-            else text.Append('\n');
-            if (line is null)
+            if (problem is null)
             {
-                if (badLine == 0) { badLine = lines.LineNumber; badOffset = offset; }
+                // a line over the byte limit holds more characters than a whole document may
+                if (lines.TooLong || (line is not null && text.Length + line.Length + 1 > spec.MaxRecordChars))
+                    problem = $"the document is longer than {spec.MaxRecordChars:N0} characters (at line {lines.LineNumber}); " +
+                              "split the file into documents with --boundary line|paragraph|separator, or raise --max-record-chars";
+                else if (line is null) problem = $"invalid UTF-8 on line {lines.LineNumber} (byte {offset} of the line)";
+                else
+                {
+                    if (lines.LineNumber > startLine) text.Append('\n');
+                    text.Append(line);
+                }
+                if (problem is not null) text.Clear(); // nothing more of it is kept
             }
-            else text.Append(line);
             if (spec.Boundary == DocumentBoundary.Line && Flush() is { } one) yield return one;
         }
         if (Flush() is { } last) yield return last;

@@ -6,17 +6,30 @@ namespace TextSSL.Corpora.Internal;
 /// Reads a stream line by line as raw bytes, so that invalid UTF-8 can be reported with its line number and
 /// the line skipped without losing the reader's place (a StreamReader cannot recover after a decoding error).
 /// </summary>
-internal sealed class Utf8LineReader(Stream stream)
+/// <remarks>
+/// A line longer than <c>maxLineBytes</c> is not buffered: the reader drops it while scanning for its end and
+/// reports it with <see cref="TooLong"/> and an empty <see cref="Line"/>.
+/// </remarks>
+internal sealed class Utf8LineReader(Stream stream, int maxLineBytes = Utf8LineReader.DefaultMaxLineBytes)
 {
     /// <summary>Strict UTF-8: invalid bytes throw instead of silently turning into U+FFFD.</summary>
     public static readonly UTF8Encoding Strict = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    private byte[] _buffer = new byte[1 << 16];
+    /// <summary>The default longest line (256 MiB).</summary>
+    public const int DefaultMaxLineBytes = 256 << 20;
+
+    private byte[] _buffer = new byte[Math.Min(1 << 16, Math.Max(16, maxLineBytes))];
     private int _start, _end;
     private bool _eof, _first = true;
 
-    /// <summary>The current line, without its line break (<c>\n</c> or <c>\r\n</c>).</summary>
+    /// <summary>The current line, without its line break (<c>\n</c> or <c>\r\n</c>); empty when <see cref="TooLong"/>.</summary>
     public ReadOnlyMemory<byte> Line { get; private set; }
+
+    /// <summary>Whether the current line was longer than the limit (and dropped).</summary>
+    public bool TooLong { get; private set; }
+
+    /// <summary>The longest line kept, in bytes.</summary>
+    public int MaxLineBytes => maxLineBytes;
 
     /// <summary>The 1-based number of the current line.</summary>
     public long LineNumber { get; private set; }
@@ -24,6 +37,7 @@ internal sealed class Utf8LineReader(Stream stream)
     /// <summary>Moves to the next line; false at the end of the stream.</summary>
     public async ValueTask<bool> ReadLineAsync(CancellationToken ct)
     {
+        TooLong = false;
         var scanFrom = _start;
         while (true)
         {
@@ -36,13 +50,13 @@ internal sealed class Utf8LineReader(Stream stream)
             }
             if (_eof)
             {
-                if (_start == _end) return false;
+                if (_start == _end && !TooLong) return false;
                 SetLine(_start, _end);
                 _start = _end;
                 return true;
             }
             scanFrom = _end;
-            // make room: compact first, grow only when one line fills the whole buffer
+            // make room: compact first, grow only when one line fills the whole buffer, drop a line over the limit
             if (_start > 0)
             {
                 Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
@@ -50,7 +64,11 @@ internal sealed class Utf8LineReader(Stream stream)
                 _end -= _start;
                 _start = 0;
             }
-            if (_end == _buffer.Length) Array.Resize(ref _buffer, _buffer.Length * 2);
+            if (_end == _buffer.Length)
+            {
+                if (_buffer.Length >= maxLineBytes) (TooLong, _end, scanFrom) = (true, 0, 0);
+                else Array.Resize(ref _buffer, (int)Math.Min(_buffer.Length * 2L, maxLineBytes));
+            }
             var n = await stream.ReadAsync(_buffer.AsMemory(_end), ct).ConfigureAwait(false);
             if (n == 0) _eof = true;
             _end += n;
@@ -59,6 +77,13 @@ internal sealed class Utf8LineReader(Stream stream)
 
     private void SetLine(int from, int to)
     {
+        LineNumber++;
+        if (TooLong)
+        {
+            _first = false;
+            Line = ReadOnlyMemory<byte>.Empty;
+            return;
+        }
         if (to > from && _buffer[to - 1] == (byte)'\r') to--;
         if (_first)
         {
@@ -66,7 +91,6 @@ internal sealed class Utf8LineReader(Stream stream)
             if (to - from >= 3 && _buffer[from] == 0xEF && _buffer[from + 1] == 0xBB && _buffer[from + 2] == 0xBF) from += 3;
         }
         Line = _buffer.AsMemory(from, to - from);
-        LineNumber++;
     }
 
     /// <summary>Decodes the current line, or returns null with the byte offset of the first invalid byte.</summary>
