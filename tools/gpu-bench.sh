@@ -35,6 +35,7 @@ export TEXTSSL_LIBTORCH="$torchlib" LD_LIBRARY_PATH="$torchlib${LD_LIBRARY_PATH:
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 # A GPU session is scarce: every stage runs even when an earlier one failed (each under a time limit), the
 # failures are listed at the end, and the exit status says whether any stage failed.
+textssl=(dotnet "$work/textssl/TextSSL.Cli.dll") # an array, not a function: timeout runs commands only
 failed=()
 stage() { # stage NAME LOGFILE COMMAND...
   local name=$1 log=$2; shift 2
@@ -48,12 +49,12 @@ stage() { # stage NAME LOGFILE COMMAND...
 say "machine"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$out/gpu.txt" || true
 python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda)' | tee -a "$out/gpu.txt" || true
-stage "textssl doctor" "$out/doctor.txt" dotnet "$work/textssl/TextSSL.Cli.dll" doctor
+stage "textssl doctor" "$out/doctor.txt" "${textssl[@]}" doctor
 
 dtypes=bf16
 case " ${EXTRA:-} " in *" fp32 "*) dtypes=bf16,fp32 ;; esac
 stage "TextSSL training step ($dtypes), gpt2-small, untied head, batch 8x1024" "$out/textssl-train.txt" \
-  dotnet "$work/textssl/TextSSL.Cli.dll" bench train --device cuda --preset gpt2-small --untied-head --batch 8 --block 1024 --dtype "$dtypes" \
+  "${textssl[@]}" bench train --device cuda --preset gpt2-small --untied-head --batch 8 --block 1024 --dtype "$dtypes" \
   --step fused,reference --warmup "$warmup" --repeats "$repeats" --out "$out"
 
 stage "PyTorch eager training step (autocast bf16, fused AdamW, foreach clip), same shape" "$out/pytorch.txt" \
@@ -64,11 +65,11 @@ if [ "$dtypes" != bf16 ]; then
 fi
 
 stage "TextSSL trainer step, data loading included (GPT-2 tokens of Moby-Dick, vocab padded to 50,304), against a bare loop" "$out/textssl-trainer.txt" \
-  dotnet "$work/textssl/TextSSL.Cli.dll" bench train-overhead --device cuda --preset gpt2-small --tokenizer gpt2 --pad-vocab 64 --untied-head \
+  "${textssl[@]}" bench train-overhead --device cuda --preset gpt2-small --tokenizer gpt2 --pad-vocab 64 --untied-head \
   --batch 8 --block 1024 --dtype bf16 --data "$root/corpora/moby-dick/moby-dick.txt" --steps "${TRAINER_STEPS:-40}" --log-every 10 --repeats 1 --out "$out"
 
 stage "TextSSL optimizer on CUDA (fused AdamW vs optim.AdamW, foreach clip vs clip_grad_norm_), gpt2-small parameters" "$out/textssl-optimizer.txt" \
-  dotnet "$work/textssl/TextSSL.Cli.dll" bench optimizer --device cuda --preset gpt2-small --warmup 5 --repeats 30 --out "$out"
+  "${textssl[@]}" bench optimizer --device cuda --preset gpt2-small --warmup 5 --repeats 30 --out "$out"
 
 say "comparison (ratio = TextSSL / PyTorch; below 1.0 is faster)"
 if [ -f "$out/bench-train.csv" ] && [ -f "$out/pytorch.json" ]; then

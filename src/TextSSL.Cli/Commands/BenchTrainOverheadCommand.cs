@@ -43,11 +43,17 @@ internal static class BenchTrainOverheadCommand
             var interval = pr.GetValue(logEvery);
             if (interval < 1) throw new TextSslException($"--log-every must be at least 1 (got {interval}).");
             if (n < 3 * interval) throw new TextSslException($"--steps must be at least 3 × --log-every = {3 * interval} (got {n}) for timed intervals after the first.");
-            var (b, t, pad) = (pr.GetValue(batch), pr.GetValue(block), pr.GetValue(padVocab));
-            TransformerConfig.PaddedVocab(1, pad); // checks --pad-vocab before the corpus is tokenized
+            var (b, t) = (pr.GetValue(batch), pr.GetValue(block));
+            // the trainer's own options, so the bare loop builds exactly the trainer's model
+            var trainerOptions = new PretrainingOptions
+            {
+                OutputDirectory = "", Preset = pr.GetValue(preset)!, PadVocabTo = pr.GetValue(padVocab), UntiedHead = pr.GetValue(untied),
+                Steps = n, BatchSize = b, BlockSize = t, Warmup = 10, EvalEvery = n, EvalBatches = 1, LogEvery = interval,
+                Device = pr.GetValue(device)!, Dtype = pr.GetValue(dtype)!,
+            };
+            TransformerConfig.PaddedVocab(1, trainerOptions.PadVocabTo); // a bad --pad-vocab fails before the corpus is tokenized
             var dataset = TrainingData.Load(pr.GetValue(data)!, pr.GetValue(tokenizer)!, 0.1);
-            var config = TransformerConfig.Preset(pr.GetValue(preset)!, ModelKind.Decoder, TransformerConfig.PaddedVocab(dataset.Tokenizer.VocabSize, pad));
-            config = (config with { TiedEmbeddings = config.TiedEmbeddings && !pr.GetValue(untied) }).Validate();
+            var config = trainerOptions.ModelConfig(ModelKind.Decoder, dataset.Tokenizer.VocabSize);
             if (t > config.BlockSize) throw new TextSslException($"--block {t} is larger than the {pr.GetValue(preset)} model's {config.BlockSize} positions.");
             var computeDtype = pr.GetValue(dtype) == "bf16" ? TorchSharp.torch.ScalarType.BFloat16 : TorchSharp.torch.ScalarType.Float32;
             var settings = new AdamWSettings(0.1, 0.9, 0.99);
@@ -61,12 +67,7 @@ internal static class BenchTrainOverheadCommand
                 var runDir = Directory.CreateTempSubdirectory("textssl-overhead-").FullName;
                 try
                 {
-                    using var run = new PretrainingRun(new PretrainingOptions
-                    {
-                        Dataset = dataset, OutputDirectory = runDir, Preset = pr.GetValue(preset)!, PadVocabTo = pad, UntiedHead = pr.GetValue(untied),
-                        Steps = n, BatchSize = b, BlockSize = t, Warmup = 10, EvalEvery = n, EvalBatches = 1, LogEvery = interval,
-                        Device = pr.GetValue(device)!, Dtype = pr.GetValue(dtype)!,
-                    });
+                    using var run = new PretrainingRun(trainerOptions with { Dataset = dataset, OutputDirectory = runDir });
                     var result = await run.RunAsync(ct);
                     trainer.Add(result.MillisecondsPerStep!.Value);
                 }

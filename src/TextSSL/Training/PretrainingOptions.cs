@@ -130,6 +130,23 @@ public sealed record PretrainingOptions
     /// <summary>A task of your own in place of <see cref="Task"/>; it receives the data's tokenizer.</summary>
     [JsonIgnore] public Func<TextTokenizer, IPretextTask>? CustomTask { get; init; }
 
+    /// <summary>
+    /// The model these options build for a tokenizer of <paramref name="tokenizerVocabSize"/> ids: the preset with the
+    /// vocabulary padded, and context, dropout, positions and head tying as set here.
+    /// </summary>
+    /// <exception cref="TextSslException">An unknown preset, a bad padding, or an inconsistent shape.</exception>
+    public TransformerConfig ModelConfig(ModelKind kind, int tokenizerVocabSize)
+    {
+        var preset = TransformerConfig.Preset(Preset, kind, TransformerConfig.PaddedVocab(tokenizerVocabSize, PadVocabTo));
+        return (preset with
+        {
+            BlockSize = Context ?? preset.BlockSize,
+            Dropout = Dropout ?? preset.Dropout,
+            Positions = Positions ?? preset.Positions,
+            TiedEmbeddings = preset.TiedEmbeddings && !UntiedHead,
+        }).Validate();
+    }
+
     /// <summary>Checks ranges and combinations.</summary>
     /// <exception cref="TextSslException">A value is out of range.</exception>
     public PretrainingOptions Validate()

@@ -72,14 +72,7 @@ public sealed class PretrainingRun : IDisposable
         var task = o.CustomTask?.Invoke(tokenizer) ?? PretextTasks.Create(o.Task, tokenizer, o.Seed, o.Sampling, o.Masking);
 
         // 2) model shape and sequence length
-        var preset = TransformerConfig.Preset(o.Preset, task.ModelKind, TransformerConfig.PaddedVocab(tokenizer.VocabSize, o.PadVocabTo));
-        var config = (preset with
-        {
-            BlockSize = o.Context ?? preset.BlockSize,
-            Dropout = o.Dropout ?? preset.Dropout,
-            Positions = o.Positions ?? preset.Positions,
-            TiedEmbeddings = preset.TiedEmbeddings && !o.UntiedHead,
-        }).Validate();
+        var config = o.ModelConfig(task.ModelKind, tokenizer.VocabSize);
         var block = o.BlockSize ?? config.BlockSize;
         if (block > config.BlockSize)
             throw new TextSslException($"--block-size {block} is larger than the model's {config.BlockSize} positions (preset {o.Preset}). " +

@@ -11,7 +11,7 @@ internal static class JsonLinesReader
     {
         var spec = file.Spec;
         await using var stream = InputStreams.Open(file.Path, counter);
-        var lines = new Utf8LineReader(stream, (int)Math.Min(1L << 30, 4L * spec.MaxRecordChars));
+        var lines = Utf8LineReader.ForRecords(stream, spec.MaxRecordChars);
         while (await lines.ReadLineAsync(ct).ConfigureAwait(false))
         {
             if (lines.TooLong)

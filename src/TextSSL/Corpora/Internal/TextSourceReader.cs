@@ -11,7 +11,7 @@ internal static class TextSourceReader
     {
         var spec = file.Spec;
         await using var stream = InputStreams.Open(file.Path, counter);
-        var lines = new Utf8LineReader(stream, (int)Math.Min(1L << 30, 4L * spec.MaxRecordChars));
+        var lines = Utf8LineReader.ForRecords(stream, spec.MaxRecordChars);
         var text = new StringBuilder();
         long startLine = 0;
         string? problem = null; // why the document being read cannot be used; its further lines are not kept

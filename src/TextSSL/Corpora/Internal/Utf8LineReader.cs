@@ -18,6 +18,9 @@ internal sealed class Utf8LineReader(Stream stream, int maxLineBytes = Utf8LineR
     /// <summary>The default longest line (256 MiB).</summary>
     public const int DefaultMaxLineBytes = 256 << 20;
 
+    /// <summary>A reader whose lines may hold a record of up to <paramref name="maxRecordChars"/> characters (4 UTF-8 bytes each, at most 1 GiB).</summary>
+    public static Utf8LineReader ForRecords(Stream stream, int maxRecordChars) => new(stream, (int)Math.Min(1L << 30, 4L * maxRecordChars));
+
     private byte[] _buffer = new byte[Math.Min(1 << 16, Math.Max(16, maxLineBytes))];
     private int _start, _end;
     private bool _eof, _first = true;
