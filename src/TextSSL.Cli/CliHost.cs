@@ -32,7 +32,8 @@ public static class CliHost
     public static void WriteError(TextSslException ex)
     {
         var err = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-        err.MarkupLine($"[red]error:[/] {Markup.Escape(ex.Message)}");
+        var message = ex is OptionException option ? option.MessageWith(OptionFlags.For) : ex.Message;
+        err.MarkupLine($"[red]error:[/] {Markup.Escape(message)}");
         if (ex is NativeLoadException) err.MarkupLine("[grey]run `textssl doctor` for the full environment report.[/]");
     }
 
