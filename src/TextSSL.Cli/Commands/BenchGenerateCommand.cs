@@ -67,9 +67,9 @@ internal static class BenchGenerateCommand
                     console.MarkupLine($"[grey]  {(cache ? "kv-cache" : "recompute")} run {i + 1}/{runs}: {results[^1].Elapsed.TotalSeconds:F2} s[/]");
                 }
                 timings.Add(new Timing(device.ToString(), cache ? "kv-cache" : "recompute",
-                    Median(results.Select(r => r.TimeToFirstToken.TotalMilliseconds)),
-                    Median(results.Select(r => r.DecodeTokensPerSecond)),
-                    Median(results.Select(r => r.Elapsed.TotalSeconds)),
+                    Stats.Median(results.Select(r => r.TimeToFirstToken.TotalMilliseconds)),
+                    Stats.Median(results.Select(r => r.DecodeTokensPerSecond)),
+                    Stats.Median(results.Select(r => r.Elapsed.TotalSeconds)),
                     results[0].GeneratedTokens));
             }
         }
@@ -103,12 +103,6 @@ internal static class BenchGenerateCommand
         model.to(device);
         model.eval();
         return (model, tokenizer, $"{preset} (untrained)");
-    }
-
-    private static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
     private static string F(double v, int digits) => v.ToString("F" + digits.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);

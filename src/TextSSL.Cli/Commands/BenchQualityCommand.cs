@@ -32,7 +32,7 @@ internal static class BenchQualityCommand
             var options = TrainingBenchmarks.QualityRecipe(pr.GetValue(data)!, outDir, pr.GetValue(device)!, pr.GetValue(steps), pr.GetValue(seed));
             var clock = Stopwatch.StartNew();
             using var run = new PretrainingRun(options);
-            var result = await TrainingConsole.RunAsync(run, options.Steps, ct);
+            var result = await TrainingConsole.RunAsync(run, options.Optimization.Steps, ct);
             if (!result.Completed || result.FinalEvaluation is null) return 130;
             var loss = result.FinalEvaluation.Loss;
             var ok = loss <= TrainingBenchmarks.TargetLoss;
@@ -46,7 +46,7 @@ internal static class BenchQualityCommand
             table.AddRow("ms per step (median)", result.MillisecondsPerStep is { } ms ? F(ms, "F1") : "-");
             table.AddRow("wall time", $"{clock.Elapsed:mm\\:ss}");
             AnsiConsole.Write(table);
-            return ok || options.Steps != 2000 ? 0 : 1;
+            return ok || options.Optimization.Steps != 2000 ? 0 : 1;
         });
         return command;
     }

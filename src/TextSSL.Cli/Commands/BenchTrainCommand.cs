@@ -33,7 +33,7 @@ internal static class BenchTrainCommand
         var batch = new Option<int?>("--batch") { Description = "Sequences per step (default per preset: tiny 8, char-small 12, char-medium 64, gpt2-small 8)." };
         var block = new Option<int?>("--block") { Description = "Tokens per sequence (default: the preset's block size)." };
         var untied = new Option<bool>("--untied-head") { Description = "Give the output head its own matrix instead of sharing the token embedding (the GPT-2-small benchmark shape)." };
-        var peak = new Option<double?>("--peak-tflops") { Description = "Peak TFLOPS for MFU. Default: the data-sheet dense peak for known GPUs (H100, H200, A100, L40S, L4); n/a on CPU." };
+        var peak = new Option<double?>("--peak-tflops") { Description = "Peak TFLOPS for MFU. Default: the data-sheet dense peak for known GPUs (H100, H200, A100, L40S, L4); CPU: threads × 80 GFLOPS (as train)." };
         var noTf32 = new Option<bool>("--no-tf32") { Description = "Keep fp32 products in full fp32 on CUDA (TF32 is on by default)." };
         var device = CommonOptions.Device();
         var threads = CommonOptions.Threads();
@@ -65,7 +65,7 @@ internal static class BenchTrainCommand
                         var options = new TrainBenchOptions(name, dev, dtype, variant,
                             pr.GetValue(batch) ?? TrainStepBenchmark.DefaultBatch(name), pr.GetValue(block), pr.GetValue(untied),
                             pr.GetValue(warmup), pr.GetValue(repeats), pr.GetValue(peak), !pr.GetValue(noTf32), pr.GetValue(seed));
-                        Console.Error.WriteLine($"measuring {name} {TrainStepBenchmark.DtypeName(dtype)} {variant.ToString().ToLowerInvariant()} on {dev} ...");
+                        Console.Error.WriteLine($"measuring {name} {ComputeDtypes.Name(dtype)} {variant.ToString().ToLowerInvariant()} on {dev} ...");
                         var r = TrainStepBenchmark.Run(options, ct);
                         results.Add(r);
                         Console.Error.WriteLine($"  {r.StepMs:F2} ms/step (fwd+bwd {r.FwdBwdMs:F2}, clip {r.ClipMs:F2}, optimizer {r.OptimizerMs:F2}), {r.TokensPerSecond:F0} tokens/s");
@@ -79,16 +79,9 @@ internal static class BenchTrainCommand
     internal static IEnumerable<string> Split(IEnumerable<string> values) =>
         values.SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 
-    private static List<ScalarType> ParseDtypes(string[]? values, Device device)
-    {
-        var list = values is { Length: > 0 } ? Split(values).ToList() : [device.type == DeviceType.CUDA ? "bf16" : "fp32"];
-        return list.Select(v => v.ToLowerInvariant() switch
-        {
-            "fp32" or "float32" => ScalarType.Float32,
-            "bf16" or "bfloat16" => ScalarType.BFloat16,
-            _ => throw new TextSslException($"--dtype {v}: choose fp32 or bf16 (fp16 needs a gradient scaler TorchSharp does not have)."),
-        }).Distinct().ToList();
-    }
+    private static List<ScalarType> ParseDtypes(string[]? values, Device device) =>
+        (values is { Length: > 0 } ? Split(values).ToList() : ["auto"])
+            .Select(v => ComputeDtypes.Parse(nameof(TrainBenchOptions.ComputeDtype), v).Resolve(device)).Distinct().ToList();
 
     private static TrainStepVariant ParseVariant(string v) => v.ToLowerInvariant() switch
     {

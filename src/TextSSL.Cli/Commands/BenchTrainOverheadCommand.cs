@@ -3,6 +3,7 @@ using System.Globalization;
 using Spectre.Console;
 using TextSSL.Benchmarks;
 using TextSSL.Modeling;
+using TextSSL.Runtime;
 using TextSSL.Training;
 using TextSSL.Training.Optimization;
 
@@ -14,7 +15,7 @@ internal static class BenchTrainOverheadCommand
     public static Command Create()
     {
         var command = new Command("train-overhead",
-            "Time the full trainer step (data sampling and upload, forward, loss, backward, clip, AdamW, device-side loss and NaN tracking, logging) against a bare " +
+            "Time the full trainer (data sampling and upload, then its TrainStep: forward, loss, backward, clip, AdamW, device-side loss and NaN tracking; logging) against a bare " +
             "TorchSharp loop over one fixed batch on the device (forward, backward, clip, AdamW and nothing else). Default: char-small on Moby-Dick, batch 12 × 64, fp32. " +
             "Runs alternate bare/trainer --repeats times; each reports the median ms per step over intervals of --log-every steps, the first interval excluded. " +
             "Target on CPU: overhead ≤ 10%. On a GPU, the trainer row is the 'full TextSSL trainer step including data loading' of the speed target, e.g. " +
@@ -47,22 +48,24 @@ internal static class BenchTrainOverheadCommand
             // the trainer's own options, so the bare loop builds exactly the trainer's model
             var trainerOptions = new PretrainingOptions
             {
-                OutputDirectory = "", Preset = pr.GetValue(preset)!, PadVocabTo = pr.GetValue(padVocab), UntiedHead = pr.GetValue(untied),
-                Steps = n, BatchSize = b, BlockSize = t, Warmup = 10, EvalEvery = n, EvalBatches = 1, LogEvery = interval,
-                Device = pr.GetValue(device)!, Dtype = pr.GetValue(dtype)!,
+                OutputDirectory = "",
+                Model = new ModelShapeOptions { Preset = pr.GetValue(preset)!, PadVocabTo = pr.GetValue(padVocab), UntiedHead = pr.GetValue(untied) },
+                Optimization = new OptimizationOptions { Steps = n, BatchSize = b, BlockSize = t, Warmup = 10 },
+                Evaluation = new EvaluationOptions { EvalEvery = n, EvalBatches = 1, LogEvery = interval },
+                Runtime = new RuntimeOptions { Device = pr.GetValue(device)!, Dtype = ComputeDtypes.Parse(nameof(RuntimeOptions.Dtype), pr.GetValue(dtype)) },
             };
-            TransformerConfig.PaddedVocab(1, trainerOptions.PadVocabTo); // a bad --pad-vocab fails before the corpus is tokenized
+            TransformerConfig.PaddedVocab(1, trainerOptions.Model.PadVocabTo); // a bad --pad-vocab fails before the corpus is tokenized
             var dataset = TrainingData.Load(pr.GetValue(data)!, pr.GetValue(tokenizer)!, 0.1);
             var config = trainerOptions.ModelConfig(ModelKind.Decoder, dataset.Tokenizer.VocabSize);
             if (t > config.BlockSize) throw new TextSslException($"--block {t} is larger than the {pr.GetValue(preset)} model's {config.BlockSize} positions.");
-            var computeDtype = pr.GetValue(dtype) == "bf16" ? TorchSharp.torch.ScalarType.BFloat16 : TorchSharp.torch.ScalarType.Float32;
+            var computeDtype = trainerOptions.Runtime.Dtype.Resolve(DeviceSelector.Resolve(trainerOptions.Runtime.Device));
             var settings = new AdamWSettings(0.1, 0.9, 0.99);
             var bare = new List<double>();
             var trainer = new List<double>();
             for (var r = 0; r < pr.GetValue(repeats); r++)
             {
                 ct.ThrowIfCancellationRequested();
-                bare.Add(TrainingBenchmarks.SteadyMedian(TrainingBenchmarks.BareLoop(config, dataset.Train, b, t, n, interval, OptimizerFactory.Default, settings, 1e-3, 1.0,
+                bare.Add(Stats.SteadyMedian(TrainingBenchmarks.BareLoop(config, dataset.Train, b, t, n, interval, OptimizerKind.Fused, settings, 1e-3, 1.0,
                     pr.GetValue(device)!, 1337, computeDtype)));
                 var runDir = Directory.CreateTempSubdirectory("textssl-overhead-").FullName;
                 try
@@ -74,8 +77,8 @@ internal static class BenchTrainOverheadCommand
                 finally { Directory.Delete(runDir, recursive: true); }
                 AnsiConsole.MarkupLine($"[grey]repeat {r + 1}: bare {bare[^1]:F2} ms/step, trainer {trainer[^1]:F2} ms/step[/]");
             }
-            var bareMs = bare.Order().ElementAt(bare.Count / 2);
-            var trainerMs = trainer.Order().ElementAt(trainer.Count / 2);
+            var bareMs = Stats.Median(bare);
+            var trainerMs = Stats.Median(trainer);
             var overhead = (trainerMs / bareMs - 1) * 100;
             var shape = $"{pr.GetValue(preset)} {(config.TiedEmbeddings ? "tied" : "untied")} vocab {config.VocabSize}";
             var table = new BenchTable("bench train-overhead", "loop", "model", "device", "compute", "batch×T", "ms/step (median)", "tokens/s", "overhead %");

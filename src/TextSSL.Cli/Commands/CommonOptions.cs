@@ -23,13 +23,9 @@ internal static class CommonOptions
         Description = "CPU threads for libtorch (default: all cores).",
     };
 
+    /// <summary>Sets libtorch's thread count for the rest of the command (the CLI owns its process, so the scope is not restored).</summary>
     public static void ApplyThreads(int? threads)
     {
-        if (threads is { } n)
-        {
-            if (n < 1) throw new TextSslException($"--threads must be at least 1 (got {n}).");
-            TorchRuntime.EnsureLoaded();
-            TorchSharp.torch.set_num_threads(n);
-        }
+        if (threads is not null) _ = TorchRuntime.Configure(threads, tf32: null);
     }
 }

@@ -1,4 +1,5 @@
 using TextSSL.Modeling;
+using TextSSL.Training;
 using TextSSL.Training.Optimization;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -54,11 +55,12 @@ public static class OptimizerBenchmark
         }
 
         // Gradients stay in place between calls (no ZeroGrad), so every call updates with the same kind of input.
-        using (var fused = new FusedAdamW(model, new AdamWSettings()))
+        // The optimizers and clipping are the ones the trainer's TrainStep gets from OptimizerFactory.
+        using (var fused = OptimizerFactory.Create(OptimizerKind.Fused, model, new AdamWSettings(), 6e-4))
             Time("fused AdamW (_fused_adamw_)", () => fused.Step(6e-4));
-        using (var reference = new TorchAdamW(model, new AdamWSettings(), 6e-4))
+        using (var reference = OptimizerFactory.Create(OptimizerKind.Torch, model, new AdamWSettings(), 6e-4))
             Time("optim.AdamW", () => reference.Step(6e-4));
-        Time("foreach clip (_foreach_norm/_foreach_mul_)", () => GradientClipping.ClipGradNorm(parameters, 1.0));
+        Time("foreach clip (_foreach_norm/_foreach_mul_)", () => OptimizerFactory.ClipGradNorm(parameters, 1.0));
         Time("clip_grad_norm_", () => GradientClipping.ClipGradNormReference(parameters, 1.0));
         foreach (var p in parameters) { p.grad = null; p.Dispose(); }
         return results;
@@ -78,8 +80,8 @@ public static class OptimizerBenchmark
         using var referenceModel = new TextSSL.Modeling.Transformer(config);
         fusedModel.to(device);
         referenceModel.to(device);
-        using var fused = new FusedAdamW(fusedModel, new AdamWSettings());
-        using var reference = new TorchAdamW(referenceModel, new AdamWSettings(), 1e-3);
+        using var fused = OptimizerFactory.Create(OptimizerKind.Fused, fusedModel, new AdamWSettings(), 1e-3);
+        using var reference = OptimizerFactory.Create(OptimizerKind.Torch, referenceModel, new AdamWSettings(), 1e-3);
         var fusedParams = fusedModel.parameters().ToList();
         var referenceParams = referenceModel.parameters().ToList();
         for (var step = 0; step < steps; step++)

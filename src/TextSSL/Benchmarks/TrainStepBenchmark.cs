@@ -1,7 +1,8 @@
 using TextSSL.Modeling;
+using TextSSL.Runtime;
+using TextSSL.Training;
 using TextSSL.Training.Optimization;
 using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace TextSSL.Benchmarks;
@@ -11,7 +12,7 @@ public enum TrainStepVariant
 {
     /// <summary>TextSSL's step: fused AdamW and multi-tensor clipping through TorchScript.</summary>
     Fused,
-    /// <summary>A bare TorchSharp step: <c>optim.AdamW</c> and <c>nn.utils.clip_grad_norm_</c>.</summary>
+    /// <summary>The same step with TorchSharp's own pieces: <c>optim.AdamW</c> and <c>nn.utils.clip_grad_norm_</c>.</summary>
     Reference,
 }
 
@@ -25,7 +26,7 @@ public enum TrainStepVariant
 /// <param name="UntiedHead">Whether the output head has its own matrix (GPT-2-small benchmark shape) instead of sharing the embedding.</param>
 /// <param name="Warmup">Steps run first and discarded.</param>
 /// <param name="Repeats">Steps measured.</param>
-/// <param name="PeakTflops">Peak TFLOPS for MFU; null to look the device up (CUDA) or print n/a (CPU).</param>
+/// <param name="PeakTflops">Peak TFLOPS for MFU; null to look the device up (<see cref="PeakFlops"/>).</param>
 /// <param name="Tf32">Whether fp32 products may use TF32 tensor cores on CUDA.</param>
 /// <param name="Seed">Seed for weights and data.</param>
 public sealed record TrainBenchOptions(
@@ -78,7 +79,7 @@ public sealed record TrainBenchResult(
 public static class TrainStepBenchmark
 {
     /// <summary>Phase names as they appear in results.</summary>
-    public const string FwdBwd = "fwd+bwd", Clip = "clip", Optimizer = "optimizer";
+    public const string FwdBwd = TrainStep.ForwardBackward, Clip = TrainStep.Clipping, Optimizer = TrainStep.Update;
 
     private const double LearningRate = 6e-4;
     private const double MaxGradNorm = 1.0;
@@ -93,86 +94,70 @@ public static class TrainStepBenchmark
         _ => 8,
     };
 
-    /// <summary>Builds the model, runs warm-up and measured steps, and summarises them.</summary>
+    /// <summary>
+    /// Builds the model, runs warm-up and measured steps of the trainer's own <see cref="TrainStep"/> (the reference
+    /// variant swaps in <c>optim.AdamW</c> and <c>clip_grad_norm_</c>), and summarises them.
+    /// </summary>
     public static TrainBenchResult Run(TrainBenchOptions options, CancellationToken ct = default)
     {
         var config = TransformerConfig.Preset(options.Preset);
         if (options.Block is { } block) config = config with { BlockSize = block };
         if (options.UntiedHead) config = config with { TiedEmbeddings = false };
         config.Validate();
-        if (options.Batch < 1) throw new TextSslException($"batch must be at least 1 (got {options.Batch}).");
+        OptionException.CheckRange(nameof(TrainBenchOptions.Batch), options.Batch, 1, 65_536);
 
         var device = options.Device;
         var cudaDevice = device.type == DeviceType.CUDA;
-        var previousTf32 = cudaDevice && backends.cuda.matmul.allow_tf32;
+        using var runtime = TorchRuntime.Configure(threads: null, tf32: cudaDevice ? options.Tf32 : null);
+        random.manual_seed(options.Seed);
+        using var model = new TextSSL.Modeling.Transformer(config);
+        model.to(device);
+        model.train();
+        var paramCount = model.ParameterCount;
+
+        var reference = options.Variant == TrainStepVariant.Reference;
+        using var optimizer = OptimizerFactory.Create(reference ? OptimizerKind.Torch : OptimizerKind.Fused, model, new AdamWSettings(), LearningRate);
+        PhaseTimer? timer = null;
+        using var step = new TrainStep(model, model.Precision, optimizer, new TrainStepOptions(GradAccum: 1, Clip: MaxGradNorm, options.ComputeDtype), device,
+            reference ? GradientClipping.ClipGradNormReference : GradientClipping.ClipGradNorm, phase => timer!.Mark(phase));
+
+        var t = config.BlockSize;
+        var batches = MakeBatches(4, options.Batch, t, config.VocabSize, device);
+        var n = 0;
+        var samples = BenchLoop.Run(device, options.Warmup, options.Repeats, phaseTimer =>
+        {
+            timer = phaseTimer;
+            var (x, y) = batches[n % batches.Length];
+            step.Run(n++, LearningRate, _ =>
+            {
+                var logits = model.forward(x);                                   // (B, T, V) fp32
+                return nn.functional.cross_entropy(logits.view(-1, config.VocabSize), y.view(-1));
+            });
+        }, ct);
+        foreach (var (x, y) in batches) { x.Dispose(); y.Dispose(); }
+        foreach (var parameter in step.Parameters) parameter.Dispose();
+
+        string deviceName;
+        long? memory = null;
+        double? peak = options.PeakTflops;
         if (cudaDevice)
         {
-            backends.cuda.matmul.allow_tf32 = options.Tf32;
-            backends.cudnn.allow_tf32 = options.Tf32;
+            using var gpu = GpuInfo.TryOpen();
+            deviceName = gpu?.Name(device.index < 0 ? 0 : device.index) ?? device.ToString();
+            memory = gpu?.UsedBytes(device.index < 0 ? 0 : device.index);
+            peak ??= PeakFlops.ForDeviceName(deviceName, options.ComputeDtype);
         }
-        try
+        else
         {
-            random.manual_seed(options.Seed);
-            using var model = new TextSSL.Modeling.Transformer(config);
-            model.to(device);
-            model.Precision.Dtype = options.ComputeDtype;
-            model.train();
-            var parameters = model.parameters().ToList();
-            var paramCount = model.ParameterCount;
-
-            IParameterOptimizer optimizer = options.Variant == TrainStepVariant.Fused
-                ? new FusedAdamW(model, new AdamWSettings())
-                : new TorchAdamW(model, new AdamWSettings(), LearningRate);
-            using var _ = optimizer;
-            Func<IReadOnlyList<Parameter>, double, Tensor> clip = options.Variant == TrainStepVariant.Fused
-                ? GradientClipping.ClipGradNorm
-                : GradientClipping.ClipGradNormReference;
-
-            var t = config.BlockSize;
-            var batches = MakeBatches(4, options.Batch, t, config.VocabSize, device);
-            var step = 0;
-            var samples = BenchLoop.Run(device, options.Warmup, options.Repeats, timer =>
-            {
-                var (x, y) = batches[step++ % batches.Length];
-                var logits = model.forward(x);                                       // (B, T, V) fp32
-                var loss = nn.functional.cross_entropy(logits.view(-1, config.VocabSize), y.view(-1));
-                loss.backward();
-                timer.Mark(FwdBwd);
-                clip(parameters, MaxGradNorm);
-                timer.Mark(Clip);
-                optimizer.Step(LearningRate);
-                optimizer.ZeroGrad();
-                timer.Mark(Optimizer);
-            }, ct);
-            foreach (var (x, y) in batches) { x.Dispose(); y.Dispose(); }
-            foreach (var parameter in parameters) parameter.Dispose();
-
-            string deviceName;
-            long? memory = null;
-            double? peak = options.PeakTflops;
-            if (cudaDevice)
-            {
-                using var gpu = GpuInfo.TryOpen();
-                deviceName = gpu?.Name(device.index < 0 ? 0 : device.index) ?? device.ToString();
-                memory = gpu?.UsedBytes(device.index < 0 ? 0 : device.index);
-                peak ??= PeakFlops.ForDevice(deviceName, options.ComputeDtype);
-            }
-            else deviceName = $"cpu ({get_num_threads()} threads)";
-
-            var stepMs = samples.MedianTotal;
-            var tokensPerSecond = options.Batch * (double)t / (stepMs / 1000.0);
-            double? mfu = peak is { } p ? PeakFlops.PerToken(config, paramCount, t) * tokensPerSecond / (p * 1e12) : null;
-            return new TrainBenchResult(options, paramCount, t, samples.Median(FwdBwd), samples.Median(Clip), samples.Median(Optimizer),
-                stepMs, samples.MeanTotal, tokensPerSecond, peak, mfu, memory, deviceName);
+            deviceName = $"cpu ({get_num_threads()} threads)";
+            peak ??= PeakFlops.ForCpu(get_num_threads());
         }
-        finally
-        {
-            if (cudaDevice)
-            {
-                backends.cuda.matmul.allow_tf32 = previousTf32;
-                backends.cudnn.allow_tf32 = previousTf32;
-            }
-        }
+
+        var stepMs = samples.MedianTotal;
+        var tokensPerSecond = options.Batch * (double)t / (stepMs / 1000.0);
+        double? mfu = peak is { } p ? PeakFlops.Mfu(config.FlopsPerToken(paramCount, t), tokensPerSecond, p) : null;
+        return new TrainBenchResult(options, paramCount, t, samples.Median(FwdBwd), samples.Median(Clip), samples.Median(Optimizer),
+            stepMs, samples.MeanTotal, tokensPerSecond, peak, mfu, memory, deviceName);
     }
 
     /// <summary>The results as a table (one row per result).</summary>
@@ -183,22 +168,13 @@ public static class TrainStepBenchmark
             "tokens/s", "peak TFLOPS", "MFU %", "device mem (MiB)");
         foreach (var r in results)
             table.AddRow([
-                r.Options.Preset, r.DeviceName, DtypeName(r.Options.ComputeDtype),
+                r.Options.Preset, r.DeviceName, ComputeDtypes.Name(r.Options.ComputeDtype),
                 r.Options.Variant == TrainStepVariant.Fused ? "fused AdamW + foreach clip" : "optim.AdamW + clip_grad_norm_",
                 $"{r.Options.Batch}×{r.SequenceLength}", r.Parameters / 1e6, r.FwdBwdMs, r.ClipMs, r.OptimizerMs, r.StepMs, r.MeanStepMs,
                 (long)Math.Round(r.TokensPerSecond), r.PeakTflops, r.Mfu * 100, r.DeviceMemoryBytes / (1024.0 * 1024.0),
             ]);
         return table;
     }
-
-    /// <summary>The short name of a compute dtype (fp32, bf16, fp16).</summary>
-    public static string DtypeName(ScalarType dtype) => dtype switch
-    {
-        ScalarType.Float32 => "fp32",
-        ScalarType.BFloat16 => "bf16",
-        ScalarType.Float16 => "fp16",
-        _ => dtype.ToString(),
-    };
 
     private static (Tensor X, Tensor Y)[] MakeBatches(int count, int batch, int t, int vocab, Device device)
     {

@@ -76,11 +76,31 @@ public sealed record TransformerConfig(
     /// <paramref name="vocabSize"/> rounded up to a multiple of <paramref name="multiple"/> (nanoGPT pads GPT-2's 50,257
     /// ids to 50,304 = 786 × 64 so the embedding and head matrices suit tensor cores).
     /// </summary>
-    /// <exception cref="TextSslException"><paramref name="multiple"/> is below 1.</exception>
+    /// <exception cref="OptionException"><paramref name="multiple"/> is below 1 or above 65,536 (named <c>PadVocabTo</c>).</exception>
     public static int PaddedVocab(int vocabSize, int multiple)
     {
-        if (multiple < 1) throw new TextSslException($"--pad-vocab must be at least 1 (got {multiple}).");
+        if (multiple < 1) throw new OptionException("PadVocabTo", $"PadVocabTo must be at least 1 (got {multiple}).");
+        if (multiple > 65536) throw new OptionException("PadVocabTo", $"PadVocabTo must be at most 65536 (got {multiple}).");
         return (vocabSize + multiple - 1) / multiple * multiple;
+    }
+
+    /// <summary>
+    /// Training FLOPs per token, forward and backward: nanoGPT's <c>estimate_mfu</c> (PaLM, appendix B),
+    /// 6·N + 12·L·H·Q·T, with N the parameters that take part in matrix products and T the sequence length.
+    /// </summary>
+    /// <remarks>
+    /// N leaves out lookup-only tables, whose rows are gathered, not multiplied: learned position embeddings always,
+    /// and the token embedding when the head is untied (a tied embedding is also the head's matrix, so it counts).
+    /// This is the one formula behind the MFU of <c>train</c> and of the benchmarks.
+    /// </remarks>
+    /// <param name="parameterCount">Every parameter of the model (as <c>Transformer.ParameterCount</c> reports).</param>
+    /// <param name="sequenceLength">Tokens per training sequence.</param>
+    public double FlopsPerToken(long parameterCount, int sequenceLength)
+    {
+        var lookupOnly = 0L;
+        if (Positions == PositionKind.Learned) lookupOnly += (long)BlockSize * Dim;
+        if (!TiedEmbeddings) lookupOnly += (long)VocabSize * Dim;
+        return 6.0 * (parameterCount - lookupOnly) + 12.0 * Layers * Heads * HeadDim * sequenceLength;
     }
 
     /// <summary>Checks the shape for consistency.</summary>

@@ -1,4 +1,5 @@
 using TextSSL.Modeling;
+using TextSSL.Training;
 using TextSSL.Training.Optimization;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -10,7 +11,7 @@ namespace TextSSL.Probing;
 /// <param name="MinSteps">At least this many optimizer steps (tiny samples need more than a few epochs' worth).</param>
 /// <param name="MaxSteps">At most this many optimizer steps, which bounds the time of every run.</param>
 /// <param name="BatchSize">Examples per step.</param>
-/// <param name="LearningRate">Peak AdamW learning rate (after a 10% linear warm-up).</param>
+/// <param name="LearningRate">Peak AdamW learning rate (after a 10% linear warm-up; the trainer's fused AdamW and schedule).</param>
 /// <param name="WeightDecay">AdamW weight decay on matrices.</param>
 public sealed record SupervisedOptions(int Epochs = 10, int MinSteps = 50, int MaxSteps = 300, int BatchSize = 16, double LearningRate = 5e-4, double WeightDecay = 0.01);
 
@@ -36,17 +37,23 @@ public static class SupervisedTrainer
         int numClasses, SupervisedOptions options, int seed, Device device, CancellationToken ct = default)
     {
         if (train.Ids.Length != trainLabels.Length) throw new ArgumentException("one label per training text is needed.", nameof(trainLabels));
-        if (options.BatchSize < 1 || options.MaxSteps < 1) throw new TextSslException("supervised batch size and step limit must be positive.");
+        OptionException.CheckRange("Supervised.BatchSize", options.BatchSize, 1, 65_536);
+        OptionException.CheckRange("Supervised.MaxSteps", options.MaxSteps, 1, 1_000_000);
+        OptionException.CheckRange("Supervised.LearningRate", options.LearningRate, 1e-12, 10);
+        OptionException.CheckRange("Supervised.WeightDecay", options.WeightDecay, 0, 10);
         manual_seed(seed);
         var trunk = new Transformer(config);
         if (pretrainedWeights is not null) trunk.load(pretrainedWeights, strict: true);
         using var model = new SequenceClassifier(trunk, numClasses);
         model.to(device);
-        using var optimizer = new TorchAdamW(model, new AdamWSettings(WeightDecay: options.WeightDecay, Beta2: 0.999), options.LearningRate);
+        // The project's optimizer, schedule and step: fused AdamW, a 10% linear warm-up then the peak rate (the cosine's
+        // minimum equals its peak), clipping at 1.
+        using var optimizer = OptimizerFactory.Create(OptimizerKind.Fused, model, new AdamWSettings(WeightDecay: options.WeightDecay, Beta2: 0.999), options.LearningRate);
+        using var trainStep = new TrainStep(model, trunk.Precision, optimizer, new TrainStepOptions(GradAccum: 1, Clip: 1.0), device);
         var n = train.Ids.Length;
         var stepsPerEpoch = (n + options.BatchSize - 1) / options.BatchSize;
         var steps = Math.Clamp(options.Epochs * stepsPerEpoch, Math.Min(options.MinSteps, options.MaxSteps), options.MaxSteps);
-        var warmup = Math.Max(1, steps / 10);
+        var schedule = new LearningRateSchedule(options.LearningRate, options.LearningRate, Math.Max(1, steps / 10), steps);
         var rng = new Random(seed);
         var order = Enumerable.Range(0, n).ToArray();
         var position = n;
@@ -54,21 +61,18 @@ public static class SupervisedTrainer
         for (var step = 0; step < steps; step++)
         {
             ct.ThrowIfCancellationRequested();
-            using var scope = NewDisposeScope();
             var batch = new int[Math.Min(options.BatchSize, n)];
             for (var b = 0; b < batch.Length; b++)
             {
                 if (position == n) { rng.Shuffle(order); position = 0; }
                 batch[b] = order[position++];
             }
-            var (ids, lengths) = FeatureExtractor.PadBatch(train, batch, padId: 0);
-            var targets = tensor(batch.Select(i => (long)trainLabels[i]).ToArray(), device: device);
-            var logits = model.forward(ids.to(device), lengths.to(device));
-            var loss = nn.functional.cross_entropy(logits, targets);
-            optimizer.ZeroGrad();
-            loss.backward();
-            GradientClipping.ClipGradNorm(model.parameters().ToList(), 1.0);
-            optimizer.Step(options.LearningRate * Math.Min(1.0, (step + 1.0) / warmup));
+            trainStep.Run(step, schedule.At(step), _ =>
+            {
+                var (ids, lengths) = FeatureExtractor.PadBatch(train, batch, padId: 0);
+                var targets = tensor(batch.Select(i => (long)trainLabels[i]).ToArray(), device: device);
+                return nn.functional.cross_entropy(model.forward(ids.to(device), lengths.to(device)), targets);
+            });
         }
         model.eval();
         var predictions = new int[test.Ids.Length];

@@ -2,7 +2,7 @@ using TorchSharp;
 
 namespace TextSSL.Runtime;
 
-/// <summary>Parses <c>--device auto|cpu|cuda|cuda:N</c> and resolves it against what this machine has.</summary>
+/// <summary>The one place a device specification (<c>auto</c>, <c>cpu</c>, <c>cuda</c>, <c>cuda:N</c>) is parsed and resolved against what this machine has.</summary>
 public static class DeviceSelector
 {
     /// <summary>The accepted spellings, for help texts and errors.</summary>
@@ -40,7 +40,7 @@ public static class DeviceSelector
         if (s == "cuda") return new DeviceRequest(DeviceKind.Cuda, 0);
         if (s.StartsWith("cuda:", StringComparison.Ordinal) && int.TryParse(s.AsSpan(5), out var index) && index >= 0)
             return new DeviceRequest(DeviceKind.Cuda, index);
-        throw new TextSslException($"unknown device '{spec}'. Choose one of: {Choices}.");
+        throw new OptionException("Device", $"unknown device '{spec}'. Choose one of: {Choices}.");
     }
 }
 

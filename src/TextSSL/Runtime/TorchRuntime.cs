@@ -28,6 +28,43 @@ public static class TorchRuntime
         if (!result.Ok) throw new NativeLoadException(result.Problem!, result.Advice!, result.Cause);
     }
 
+    /// <summary>
+    /// Sets libtorch's process-wide settings for a piece of work and restores them when the returned scope is disposed:
+    /// the CPU thread count (null leaves it) and whether fp32 products may use TF32 tensor cores on CUDA (null leaves
+    /// it; TF32 keeps fp32 storage with 10-bit-mantissa products, as PyTorch users enable). The library changes these
+    /// only through this scope.
+    /// </summary>
+    /// <param name="threads">libtorch intra-op threads, 1 to 4,096; null keeps the current count.</param>
+    /// <param name="tf32">TF32 products on CUDA; null keeps the current setting.</param>
+    /// <exception cref="OptionException"><paramref name="threads"/> is out of range (named <c>Threads</c>).</exception>
+    public static IDisposable Configure(int? threads, bool? tf32)
+    {
+        if (threads is { } n) OptionException.CheckRange("Threads", n, 1, 4096);
+        EnsureLoaded();
+        var scope = new SettingsScope(torch.get_num_threads(), torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32);
+        if (threads is { } t) torch.set_num_threads(t);
+        if (tf32 is { } on)
+        {
+            torch.backends.cuda.matmul.allow_tf32 = on;
+            torch.backends.cudnn.allow_tf32 = on;
+        }
+        return scope;
+    }
+
+    private sealed class SettingsScope(int threads, bool matmulTf32, bool cudnnTf32) : IDisposable
+    {
+        private bool _disposed;
+
+        public void Dispose()
+        {
+            if (_disposed) return;
+            _disposed = true;
+            if (torch.get_num_threads() != threads) torch.set_num_threads(threads);
+            torch.backends.cuda.matmul.allow_tf32 = matmulTf32;
+            torch.backends.cudnn.allow_tf32 = cudnnTf32;
+        }
+    }
+
     /// <summary>Loads libtorch if needed and reports what happened, without throwing.</summary>
     public static NativeLoadResult TryLoad() => Loaded.Value;
 

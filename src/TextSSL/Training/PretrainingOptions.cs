@@ -1,19 +1,31 @@
 using System.Text.Json.Serialization;
 using TextSSL.Modeling;
 using TextSSL.Pretext;
+using TextSSL.Runtime;
 using TextSSL.Tokenization;
-using TextSSL.Training.Optimization;
 
 namespace TextSSL.Training;
 
+/// <summary>The built-in pretext task a run trains on.</summary>
+public enum TrainingTask
+{
+    /// <summary>Next-token prediction with a causal decoder.</summary>
+    Clm,
+    /// <summary>Masked-LM with a bidirectional encoder.</summary>
+    Mlm,
+}
+
 /// <summary>
-/// Everything a pretraining run needs, as plain data. Defaults are nanoGPT's CPU recipe for a character-level
-/// model (<c>char-small</c>, batch 12, lr 1e-3 cosine to 1e-4, warmup 100, betas 0.9/0.99, weight decay 0.1, clip 1).
+/// Everything a pretraining run needs, as plain data, in groups: <see cref="Model"/> (shape), <see cref="Optimization"/>
+/// (batch, optimizer and schedule), <see cref="Evaluation"/> (evaluation and logging) and <see cref="Runtime"/> (device,
+/// dtype, threads, seed). Defaults are nanoGPT's CPU recipe for a character-level model (<c>char-small</c>, batch 12,
+/// lr 1e-3 cosine to 1e-4, warmup 100, betas 0.9/0.99, weight decay 0.1, clip 1), and are written only here: the CLI
+/// reads them.
 /// </summary>
 public sealed record PretrainingOptions
 {
-    /// <summary>Pretext task: <c>clm</c> (next-token, decoder) or <c>mlm</c> (masked-LM, encoder).</summary>
-    public string Task { get; init; } = "clm";
+    /// <summary>Pretext task: next-token (decoder) or masked-LM (encoder).</summary>
+    public TrainingTask Task { get; init; } = TrainingTask.Clm;
 
     /// <summary>A text file, a directory of <c>.txt</c> files, or a shard directory. Ignored when <see cref="Dataset"/> is set.</summary>
     public string? Data { get; init; }
@@ -24,10 +36,89 @@ public sealed record PretrainingOptions
     /// <summary><c>char</c> (train a character tokenizer on the data), a tokenizer directory, or a tokenizer name.</summary>
     public string Tokenizer { get; init; } = "char";
 
+    /// <summary>Fraction of plain-text data, from the end, held out for validation.</summary>
+    public double ValidationFraction { get; init; } = 0.1;
+
+    /// <summary>How next-token windows are drawn.</summary>
+    public WindowOrder Sampling { get; init; } = WindowOrder.Random;
+
+    /// <summary>Masking settings of masked-LM.</summary>
+    public MaskingOptions Masking { get; init; } = new();
+
+    /// <summary>The model's shape.</summary>
+    public ModelShapeOptions Model { get; init; } = new();
+
+    /// <summary>Batch, optimizer and learning-rate schedule.</summary>
+    public OptimizationOptions Optimization { get; init; } = new();
+
+    /// <summary>Evaluation, checkpoints and logging.</summary>
+    public EvaluationOptions Evaluation { get; init; } = new();
+
+    /// <summary>Device, dtype, threads and seed.</summary>
+    public RuntimeOptions Runtime { get; init; } = new();
+
+    /// <summary>Output directory: <c>last/</c>, <c>best/</c> and <c>metrics.csv</c>.</summary>
+    public required string OutputDirectory { get; init; }
+
+    /// <summary>Continue from <c>OutputDirectory/last</c>.</summary>
+    public bool Resume { get; init; }
+
+    /// <summary>Stop after this step with a checkpoint, as if interrupted (the schedule still spans the run's steps).</summary>
+    public int? StopAfter { get; init; }
+
+    /// <summary>A task of your own in place of <see cref="Task"/>; it receives the data's tokenizer.</summary>
+    [JsonIgnore] public Func<TextTokenizer, IPretextTask>? CustomTask { get; init; }
+
+    /// <summary>The task's name as the pretext layer and checkpoints spell it (<c>clm</c>, <c>mlm</c>).</summary>
+    [JsonIgnore] public string TaskName => Task == TrainingTask.Mlm ? "mlm" : "clm";
+
+    /// <summary>
+    /// The model these options build for a tokenizer of <paramref name="tokenizerVocabSize"/> ids: the preset with the
+    /// vocabulary padded, and context, dropout, positions and head tying as set in <see cref="Model"/>.
+    /// </summary>
+    /// <exception cref="TextSslException">An unknown preset, a bad padding, or an inconsistent shape.</exception>
+    public TransformerConfig ModelConfig(ModelKind kind, int tokenizerVocabSize)
+    {
+        var m = Model;
+        var preset = TransformerConfig.Preset(m.Preset, kind, TransformerConfig.PaddedVocab(tokenizerVocabSize, m.PadVocabTo));
+        return (preset with
+        {
+            BlockSize = m.Context ?? preset.BlockSize,
+            Dropout = m.Dropout ?? preset.Dropout,
+            Positions = m.Positions ?? preset.Positions,
+            TiedEmbeddings = preset.TiedEmbeddings && !m.UntiedHead,
+        }).Validate();
+    }
+
+    /// <summary>Checks that every number is finite and in range, and the combinations.</summary>
+    /// <exception cref="OptionException">A value is out of range (the exception names the property).</exception>
+    /// <exception cref="TextSslException">No data.</exception>
+    public PretrainingOptions Validate()
+    {
+        if (Data is null && Dataset is null) throw new OptionException(nameof(Data), "no data: set Data to a text file, a directory of .txt files, or a shard directory.");
+        OptionException.CheckRange(nameof(ValidationFraction), ValidationFraction, 1e-6, 0.9);
+        if (Masking.Probability is <= 0 or >= 1 || !double.IsFinite(Masking.Probability))
+            throw new OptionException(MaskProbability, $"{MaskProbability} must be between 0 and 1, both excluded (got {Masking.Probability}).");
+        Masking.Validate();
+        if (StopAfter is { } stop) OptionException.CheckRange(nameof(StopAfter), stop, 0, int.MaxValue);
+        Model.Validate();
+        Optimization.Validate();
+        Evaluation.Validate();
+        Runtime.Validate();
+        return this;
+    }
+
+    /// <summary>The name errors give the masking probability (<see cref="MaskingOptions.Probability"/> inside <see cref="Masking"/>).</summary>
+    public const string MaskProbability = "MaskProbability";
+}
+
+/// <summary>The model's shape, on top of a preset.</summary>
+public sealed record ModelShapeOptions
+{
     /// <summary>Model preset (<see cref="TransformerConfig.PresetNames"/>).</summary>
     public string Preset { get; init; } = "char-small";
 
-    /// <summary>Model positions; null keeps the preset's. Must be at least <see cref="BlockSize"/>.</summary>
+    /// <summary>Model positions; null keeps the preset's. Must be at least the training block size.</summary>
     public int? Context { get; init; }
 
     /// <summary>Learned or rotary positions; null keeps the preset's.</summary>
@@ -46,6 +137,22 @@ public sealed record PretrainingOptions
     /// <summary>Give the output head its own matrix instead of sharing the input embedding (default false: tied).</summary>
     public bool UntiedHead { get; init; }
 
+    /// <summary>Checks ranges.</summary>
+    /// <exception cref="OptionException">A value is out of range.</exception>
+    public ModelShapeOptions Validate()
+    {
+        if (!TransformerConfig.PresetNames.Contains(Preset))
+            throw new OptionException(nameof(Preset), $"unknown Preset '{Preset}'. Choose one of: {string.Join(", ", TransformerConfig.PresetNames)}.");
+        if (Context is { } context) OptionException.CheckRange(nameof(Context), context, 1, 1 << 20);
+        if (Dropout is { } dropout) OptionException.CheckRange(nameof(Dropout), dropout, 0, 0.99);
+        OptionException.CheckRange(nameof(PadVocabTo), PadVocabTo, 1, 65_536);
+        return this;
+    }
+}
+
+/// <summary>Batch, optimizer and learning-rate schedule.</summary>
+public sealed record OptimizationOptions
+{
     /// <summary>Optimizer steps in total.</summary>
     public int Steps { get; init; } = 2000;
 
@@ -82,9 +189,40 @@ public sealed record PretrainingOptions
     /// <summary>Maximum global gradient norm; 0 disables clipping.</summary>
     public double Clip { get; init; } = 1.0;
 
-    /// <summary>Optimizer implementation (<see cref="OptimizerFactory.Names"/>).</summary>
-    public string Optimizer { get; init; } = OptimizerFactory.Default;
+    /// <summary>Optimizer implementation.</summary>
+    public OptimizerKind Optimizer { get; init; } = OptimizerKind.Fused;
 
+    /// <summary>The schedule these options describe.</summary>
+    public LearningRateSchedule Schedule() => new(LearningRate, MinLearningRate, Warmup, DecaySteps ?? Steps);
+
+    /// <summary>Checks that every number is finite and in range (upper bounds keep products of sizes within an int).</summary>
+    /// <exception cref="OptionException">A value is out of range.</exception>
+    public OptimizationOptions Validate()
+    {
+        OptionException.CheckRange(nameof(Steps), Steps, 1, 1_000_000_000);
+        OptionException.CheckRange(nameof(BatchSize), BatchSize, 1, 65_536);
+        if (BlockSize is { } block) OptionException.CheckRange(nameof(BlockSize), block, 1, 1 << 20);
+        OptionException.CheckRange(nameof(GradAccum), GradAccum, 1, 65_536);
+        if ((long)BatchSize * (BlockSize ?? 1) > int.MaxValue)
+            throw new OptionException([nameof(BatchSize), nameof(BlockSize)], $"BatchSize × BlockSize must stay below {int.MaxValue:N0} tokens per micro-batch (got {BatchSize} × {BlockSize}).");
+        OptionException.CheckRange(nameof(LearningRate), LearningRate, 1e-12, 10);
+        OptionException.CheckRange(nameof(MinLearningRate), MinLearningRate, 0, 10);
+        if (MinLearningRate > LearningRate)
+            throw new OptionException([nameof(MinLearningRate), nameof(LearningRate)], $"MinLearningRate must be at most LearningRate (got MinLearningRate {MinLearningRate}, LearningRate {LearningRate}).");
+        OptionException.CheckRange(nameof(Warmup), Warmup, 0, int.MaxValue);
+        if (DecaySteps is { } decay) OptionException.CheckRange(nameof(DecaySteps), decay, 1, int.MaxValue);
+        OptionException.CheckRange(nameof(WeightDecay), WeightDecay, 0, 10);
+        OptionException.CheckRange(nameof(Beta1), Beta1, 0, 0.999999);
+        OptionException.CheckRange(nameof(Beta2), Beta2, 0, 0.999999);
+        OptionException.CheckRange(nameof(Clip), Clip, 0, 1e6);
+        if (!Enum.IsDefined(Optimizer)) throw new OptionException(nameof(Optimizer), $"Optimizer {Optimizer} is not an optimizer.");
+        return this;
+    }
+}
+
+/// <summary>Evaluation, checkpoints and logging.</summary>
+public sealed record EvaluationOptions
+{
     /// <summary>Evaluate (and write checkpoints) every this many steps, and at the end.</summary>
     public int EvalEvery { get; init; } = 250;
 
@@ -94,80 +232,46 @@ public sealed record PretrainingOptions
     /// <summary>Write a metrics row and a console line every this many steps.</summary>
     public int LogEvery { get; init; } = 10;
 
+    /// <summary>Peak device throughput for the MFU estimate, in TFLOPS; null uses <see cref="PeakFlops.ForDevice"/>.</summary>
+    public double? PeakTflops { get; init; }
+
+    /// <summary>Checks ranges.</summary>
+    /// <exception cref="OptionException">A value is out of range.</exception>
+    public EvaluationOptions Validate()
+    {
+        OptionException.CheckRange(nameof(EvalEvery), EvalEvery, 1, int.MaxValue);
+        if (EvalBatches is { } batches) OptionException.CheckRange(nameof(EvalBatches), batches, 1, int.MaxValue);
+        OptionException.CheckRange(nameof(LogEvery), LogEvery, 1, int.MaxValue);
+        if (PeakTflops is { } peak) OptionException.CheckRange(nameof(PeakTflops), peak, 1e-6, 1e9);
+        return this;
+    }
+}
+
+/// <summary>Where and how the run computes. Process-wide settings (threads, TF32) are set for the run and restored after it.</summary>
+public sealed record RuntimeOptions
+{
+    /// <summary><c>auto</c>, <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c> (<see cref="DeviceSelector"/>).</summary>
+    public string Device { get; init; } = "auto";
+
+    /// <summary>Dtype of matrix products: auto (bf16 on CUDA, fp32 on CPU), fp32 or bf16 (fp32 master weights).</summary>
+    public ComputeDtype Dtype { get; init; } = ComputeDtype.Auto;
+
+    /// <summary>libtorch CPU threads during the run; null leaves libtorch's count.</summary>
+    public int? Threads { get; init; }
+
+    /// <summary>Let fp32 products use TF32 tensor cores on CUDA during the run (as PyTorch users enable).</summary>
+    public bool Tf32 { get; init; } = true;
+
     /// <summary>Seed of initialisation, dropout and data sampling.</summary>
     public long Seed { get; init; } = 1337;
 
-    /// <summary><c>auto</c>, <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>.</summary>
-    public string Device { get; init; } = "auto";
-
-    /// <summary><c>auto</c> (bf16 on CUDA, fp32 on CPU), <c>fp32</c> or <c>bf16</c> (bf16 products, fp32 master weights).</summary>
-    public string Dtype { get; init; } = "auto";
-
-    /// <summary>libtorch CPU threads; null leaves libtorch's default.</summary>
-    public int? Threads { get; init; }
-
-    /// <summary>Output directory: <c>last/</c>, <c>best/</c> and <c>metrics.csv</c>.</summary>
-    public required string OutputDirectory { get; init; }
-
-    /// <summary>Continue from <c>OutputDirectory/last</c>.</summary>
-    public bool Resume { get; init; }
-
-    /// <summary>Fraction of plain-text data, from the end, held out for validation.</summary>
-    public double ValidationFraction { get; init; } = 0.1;
-
-    /// <summary>How <c>clm</c> windows are drawn.</summary>
-    public WindowOrder Sampling { get; init; } = WindowOrder.Random;
-
-    /// <summary>Masking settings of <c>mlm</c>.</summary>
-    public MaskingOptions Masking { get; init; } = new();
-
-    /// <summary>Peak device throughput for the MFU estimate, in TFLOPS; null uses <see cref="Flops.PeakFlops"/>'s guess.</summary>
-    public double? PeakTflops { get; init; }
-
-    /// <summary>Stop after this step with a checkpoint, as if interrupted (the schedule still spans <see cref="Steps"/>).</summary>
-    public int? StopAfter { get; init; }
-
-    /// <summary>A task of your own in place of <see cref="Task"/>; it receives the data's tokenizer.</summary>
-    [JsonIgnore] public Func<TextTokenizer, IPretextTask>? CustomTask { get; init; }
-
-    /// <summary>
-    /// The model these options build for a tokenizer of <paramref name="tokenizerVocabSize"/> ids: the preset with the
-    /// vocabulary padded, and context, dropout, positions and head tying as set here.
-    /// </summary>
-    /// <exception cref="TextSslException">An unknown preset, a bad padding, or an inconsistent shape.</exception>
-    public TransformerConfig ModelConfig(ModelKind kind, int tokenizerVocabSize)
+    /// <summary>Checks the spelling of the device and the thread count.</summary>
+    /// <exception cref="OptionException">A value is out of range.</exception>
+    public RuntimeOptions Validate()
     {
-        var preset = TransformerConfig.Preset(Preset, kind, TransformerConfig.PaddedVocab(tokenizerVocabSize, PadVocabTo));
-        return (preset with
-        {
-            BlockSize = Context ?? preset.BlockSize,
-            Dropout = Dropout ?? preset.Dropout,
-            Positions = Positions ?? preset.Positions,
-            TiedEmbeddings = preset.TiedEmbeddings && !UntiedHead,
-        }).Validate();
-    }
-
-    /// <summary>Checks ranges and combinations.</summary>
-    /// <exception cref="TextSslException">A value is out of range.</exception>
-    public PretrainingOptions Validate()
-    {
-        if (Data is null && Dataset is null) throw new TextSslException("no data: set --data to a text file, a directory of .txt files, or a shard directory.");
-        if (Steps < 1) throw new TextSslException($"--steps must be at least 1 (got {Steps}).");
-        if (BatchSize < 1) throw new TextSslException($"--batch-size must be at least 1 (got {BatchSize}).");
-        if (BlockSize is < 1) throw new TextSslException($"--block-size must be at least 1 (got {BlockSize}).");
-        if (GradAccum < 1) throw new TextSslException($"--grad-accum must be at least 1 (got {GradAccum}).");
-        if (LearningRate <= 0 || MinLearningRate < 0 || MinLearningRate > LearningRate)
-            throw new TextSslException($"learning rates must satisfy 0 ≤ --min-lr ≤ --lr and --lr > 0 (got --lr {LearningRate}, --min-lr {MinLearningRate}).");
-        if (Warmup < 0) throw new TextSslException($"--warmup must be non-negative (got {Warmup}).");
-        if (WeightDecay < 0) throw new TextSslException($"--weight-decay must be non-negative (got {WeightDecay}).");
-        if (Beta1 is < 0 or >= 1 || Beta2 is < 0 or >= 1) throw new TextSslException($"betas must be in [0, 1) (got {Beta1}, {Beta2}).");
-        if (Clip < 0) throw new TextSslException($"--clip must be non-negative (got {Clip}); 0 disables clipping.");
-        if (EvalEvery < 1) throw new TextSslException($"--eval-every must be at least 1 (got {EvalEvery}).");
-        if (EvalBatches is < 1) throw new TextSslException($"--eval-batches must be at least 1 (got {EvalBatches}).");
-        if (LogEvery < 1) throw new TextSslException($"--log-every must be at least 1 (got {LogEvery}).");
-        if (Dtype is not ("auto" or "fp32" or "bf16")) throw new TextSslException($"unknown --dtype '{Dtype}'. Choose one of: auto, fp32, bf16.");
-        if (StopAfter is < 0) throw new TextSslException($"--stop-after must be non-negative (got {StopAfter}).");
-        Masking.Validate();
+        DeviceSelector.Parse(Device);
+        if (!Enum.IsDefined(Dtype)) throw new OptionException(nameof(Dtype), $"Dtype {Dtype} is not a compute dtype.");
+        if (Threads is { } threads) OptionException.CheckRange(nameof(Threads), threads, 1, 4096);
         return this;
     }
 }

@@ -11,8 +11,8 @@ using static TorchSharp.torch;
 namespace TextSSL.Training;
 
 /// <summary>
-/// One pretraining run, read top to bottom like nanoGPT's <c>train.py</c>: data → task → model → optimizer →
-/// loop (learning rate → evaluate and checkpoint → micro-batches → clip → step → log → stop).
+/// One pretraining run, read top to bottom like nanoGPT's <c>train.py</c>: runtime → data → model → resume →
+/// loop (evaluate and checkpoint → one <see cref="TrainStep"/> → log → stop) → result.
 /// </summary>
 /// <example>
 /// <code>
@@ -25,7 +25,7 @@ public sealed class PretrainingRun : IDisposable
     private readonly PretrainingOptions _options;
 
     /// <summary>Checks the options; nothing is loaded until <see cref="Run"/>.</summary>
-    /// <exception cref="TextSslException">An option is out of range.</exception>
+    /// <exception cref="OptionException">An option is out of range.</exception>
     public PretrainingRun(PretrainingOptions options) => _options = options.Validate();
 
     /// <summary>The model being trained (set once the run has started; disposed with the run).</summary>
@@ -39,249 +39,248 @@ public sealed class PretrainingRun : IDisposable
         Task.Factory.StartNew(() => Run(cancellationToken, progress), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
     /// <summary>
-    /// Trains to <see cref="PretrainingOptions.Steps"/> (or resumes and continues). Cancellation stops at the next
+    /// Trains to <see cref="OptimizationOptions.Steps"/> (or resumes and continues). Cancellation stops at the next
     /// step boundary and writes <c>last/</c>; the result then has <see cref="TrainingResult.Completed"/> false.
+    /// libtorch's thread count and TF32 setting are those of <see cref="PretrainingOptions.Runtime"/> during the run and
+    /// restored after it.
     /// </summary>
     /// <exception cref="TextSslException">Bad data or options, a checkpoint that does not fit, a loss that became NaN or infinite, or a batch too large for memory.</exception>
     public TrainingResult Run(CancellationToken cancellationToken = default, IProgress<TrainingUpdate>? progress = null)
     {
         var o = _options;
-        TorchRuntime.EnsureLoaded();
-        var device = DeviceSelector.Resolve(o.Device);
-        if (o.Threads is { } threads)
-        {
-            if (threads < 1) throw new TextSslException($"--threads must be at least 1 (got {threads}).");
-            set_num_threads(threads);
-        }
-        if (device.type == DeviceType.CUDA)
-        {
-            // TF32 products on Ampere and later: fp32 storage, 10-bit mantissa products, as PyTorch users enable.
-            backends.cuda.matmul.allow_tf32 = true;
-            backends.cudnn.allow_tf32 = true;
-        }
-        var dtype = o.Dtype switch
-        {
-            "bf16" => ScalarType.BFloat16,
-            "fp32" => ScalarType.Float32,
-            _ => device.type == DeviceType.CUDA ? ScalarType.BFloat16 : ScalarType.Float32,
-        };
+        var steps = o.Optimization.Steps;
 
-        // 1) data and pretext task
-        var data = o.Dataset ?? TrainingData.Load(o.Data!, o.Tokenizer, o.ValidationFraction, PretextTasks.CharTokenizerRoles(o.Task));
-        var tokenizer = Tokenizer = data.Tokenizer;
-        var task = o.CustomTask?.Invoke(tokenizer) ?? PretextTasks.Create(o.Task, tokenizer, o.Seed, o.Sampling, o.Masking);
+        // 1) runtime: device, dtype, threads and TF32 for this run only
+        var device = DeviceSelector.Resolve(o.Runtime.Device);
+        using var runtime = TorchRuntime.Configure(o.Runtime.Threads, device.type == DeviceType.CUDA ? o.Runtime.Tf32 : null);
+        var dtype = o.Runtime.Dtype.Resolve(device);
 
-        // 2) model shape and sequence length
-        var config = o.ModelConfig(task.ModelKind, tokenizer.VocabSize);
-        var block = o.BlockSize ?? config.BlockSize;
-        if (block > config.BlockSize)
-            throw new TextSslException($"--block-size {block} is larger than the model's {config.BlockSize} positions (preset {o.Preset}). " +
-                                       $"Use --block-size {config.BlockSize} or less, or widen the model with --context {block}.");
-        task.Validate(data.Train, block, "training");
-        task.Validate(data.Validation, block, "validation");
+        // 2) data and pretext task
+        var (data, task) = OpenData();
 
-        // 3) where the run starts: fresh, or from out/last
-        var outDir = Path.GetFullPath(o.OutputDirectory);
-        Directory.CreateDirectory(outDir);
-        var lastDir = Path.Combine(outDir, "last");
-        var bestDir = Path.Combine(outDir, "best");
-        var resumeFrom = TrainingCheckpoint.FindLast(outDir);
-        TrainerState? resumed = null;
-        if (o.Resume)
-        {
-            if (resumeFrom is null)
-                throw new TextSslException($"--resume: '{outDir}' holds no checkpoint to resume (no last/model.json). Start without --resume, or point --out at the run to continue.");
-            resumed = TrainingCheckpoint.ReadState(resumeFrom);
-            CheckResumable(resumeFrom, ModelCheckpoint.ReadInfo(resumeFrom), resumed, config, task, tokenizer, data);
-        }
-        else if (resumeFrom is not null)
-            throw new TextSslException($"'{outDir}' already holds a run (checkpoint at step {ModelCheckpoint.ReadInfo(resumeFrom).Step}). " +
-                                       "Pass --resume to continue it, or choose another --out.");
+        // 3) model shape and sequence length
+        var (config, block) = ModelShape(task, data);
 
-        // 4) model and optimizer
-        manual_seed(o.Seed);
+        // 4) where the run starts: fresh, or from out/last
+        var paths = new RunPaths(Path.GetFullPath(o.OutputDirectory));
+        var resumed = ResumePoint(paths, config, task, data);
+
+        // 5) model, optimizer and the training step (resumed state restored exactly)
+        manual_seed(o.Runtime.Seed);
         var model = Model = new Transformer(config);
-        if (resumeFrom is not null && resumed is not null) model.load(Path.Combine(resumeFrom, ModelCheckpoint.WeightsFile), strict: true);
+        if (resumed is not null) model.load(Path.Combine(paths.Last, ModelCheckpoint.WeightsFile), strict: true);
         model.to(device);
-        model.Precision.Dtype = dtype;
         model.train();
-        var parameters = model.parameters().ToList();
-        var schedule = new LearningRateSchedule(o.LearningRate, o.MinLearningRate, o.Warmup, o.DecaySteps ?? o.Steps);
-        using var optimizer = OptimizerFactory.Create(o.Optimizer, model, new AdamWSettings(o.WeightDecay, o.Beta1, o.Beta2), schedule.At(0));
+        var schedule = o.Optimization.Schedule();
+        using var optimizer = OptimizerFactory.Create(o.Optimization.Optimizer, model, new AdamWSettings(o.Optimization.WeightDecay, o.Optimization.Beta1, o.Optimization.Beta2), schedule.At(0));
+        using var step = new TrainStep(model, model.Precision, optimizer, new TrainStepOptions(o.Optimization.GradAccum, o.Optimization.Clip, dtype), device);
+        var state = new LoopState();
+        if (resumed is not null) Restore(state, resumed, paths, optimizer, task);
+        using var metrics = new MetricsLog(Path.Combine(paths.Root, "metrics.csv"), resumed?.Step);
+        var run = new RunContext(device, dtype, data, task, config, block, model, optimizer, step, schedule, metrics, paths, progress,
+                                 TokensPerStep: (long)o.Optimization.BatchSize * block * o.Optimization.GradAccum,
+                                 FlopsPerToken: config.FlopsPerToken(model.ParameterCount, block),
+                                 PeakTflops: o.Evaluation.PeakTflops ?? PeakFlops.ForDevice(device, dtype));
+        Report(run, TrainingUpdateKind.Started, state.Step, Describe(run, resumed is null ? "starting" : $"resuming at step {state.Step}"));
 
-        long step = 0, tokensSeen = 0;
-        long? evaluatedStep = null, bestStep = null, savedStep = null;
-        double? best = null;
-        string? lastGood = null;
-        if (resumeFrom is not null && resumed is not null)
-        {
-            // Re-seed first so CUDA generators get fresh streams; the CPU generator is then restored exactly.
-            manual_seed(o.Seed + resumed.Step);
-            TrainingCheckpoint.RestoreOptimizerAndRng(resumeFrom, optimizer);
-            task.LoadState(resumed.TaskState);
-            (step, evaluatedStep, best, bestStep, tokensSeen) = (resumed.Step, resumed.EvaluatedStep, resumed.BestValidationLoss, resumed.BestStep, resumed.TokensSeen);
-            (savedStep, lastGood) = (resumed.Step, lastDir);
-        }
-        using var metrics = new MetricsLog(Path.Combine(outDir, "metrics.csv"), resumed?.Step);
-
-        var tokensPerStep = (long)o.BatchSize * block * o.GradAccum;
-        var flopsPerStep = Flops.PerToken(config, model.ParameterCount, block) * tokensPerStep;
-        var peak = o.PeakTflops * 1e12 ?? Flops.PeakFlops(device, dtype);
-        Report(progress, TrainingUpdateKind.Started, step,
-            $"{config.Kind.ToString().ToLowerInvariant()} '{o.Preset}' with {model.ParameterCount:N0} parameters ({config.Layers} layers, {config.Heads} heads, {config.Dim} dims, " +
-            $"{config.Positions.ToString().ToLowerInvariant()} positions, context {config.BlockSize}), task {task.Name}, on {device.type.ToString().ToLowerInvariant()} {Describe(dtype)}; " +
-            $"data {data.Description}; {(resumed is null ? "starting" : $"resuming at step {step}")} of {o.Steps}.", null, null);
-
-        // Device-side accumulators: no host read per step, only at log intervals.
-        using var lossSum = tensor(0.0f, device: device);
-        using var gradNorm = tensor(0.0f, device: device);
-        using var firstBadStep = tensor(-1L, device: device);
-        var clock = Stopwatch.StartNew();
-        var trainWatch = new Stopwatch();
-        var intervalSteps = 0;
-        var intervalMs = new List<double>();
-        EvaluationResult? lastEval = null;
-        var completed = false;
-        var lr = schedule.At(step);
-
-        void Save(string dir, double? validationLoss)
-        {
-            var state = new TrainerState(1, step, evaluatedStep, best, bestStep, tokensSeen, task.Name, task.SaveState(),
-                data.Train.Count, data.Validation.Count, data.Description, o);
-            TrainingCheckpoint.Save(dir, model, tokenizer, optimizer, state, validationLoss);
-            if (dir == lastDir) (savedStep, lastGood) = (step, lastDir);
-            Report(progress, TrainingUpdateKind.Checkpoint, step, $"checkpoint step {step} → {dir}", null, null);
-        }
-
-        void ThrowIfDiverged()
-        {
-            var bad = firstBadStep.item<long>();
-            if (bad >= 0) throw Diverged($"the training loss became NaN or infinite at step {bad}", lastGood, savedStep);
-        }
-
+        // 6) the loop: evaluate and checkpoint → stop? → one step → log
         while (true)
         {
-            // evaluate, then checkpoint last (and best)
-            if ((step % o.EvalEvery == 0 || step == o.Steps) && evaluatedStep != step)
+            if ((state.Step % o.Evaluation.EvalEvery == 0 || state.Step == steps) && state.EvaluatedStep != state.Step)
+                EvaluateAndCheckpoint(run, state);
+            if (state.Step >= steps)
             {
-                ThrowIfDiverged();
-                var ev = Evaluation.Evaluate(model, task, data.Validation, o.BatchSize, block, device, o.EvalBatches);
-                if (!double.IsFinite(ev.Loss)) throw Diverged($"the validation loss is {ev.Loss} at step {step}", lastGood, savedStep);
-                evaluatedStep = step;
-                lastEval = ev;
-                var row = new MetricsRow
-                {
-                    Step = step, Kind = "eval", ValidationLoss = ev.Loss, ValidationPerplexity = ev.Perplexity,
-                    ValidationAccuracy = ev.Accuracy, ElapsedSeconds = clock.Elapsed.TotalSeconds,
-                };
-                metrics.Write(row);
-                Report(progress, TrainingUpdateKind.Eval, step,
-                    $"eval step {step}: val loss {ev.Loss:F4}, perplexity {ev.Perplexity:F2}{(ev.Accuracy is { } a ? $", masked accuracy {a:P1}" : "")} over {ev.Tokens:N0} tokens", row, null);
-                if (best is null || ev.Loss < best)
-                {
-                    (best, bestStep) = (ev.Loss, step);
-                    Save(bestDir, ev.Loss);
-                }
-                Save(lastDir, ev.Loss);
-            }
-            if (step >= o.Steps)
-            {
-                completed = true;
+                state.Completed = true;
                 break;
             }
-            if (cancellationToken.IsCancellationRequested || o.StopAfter == step)
+            if (cancellationToken.IsCancellationRequested || o.StopAfter == state.Step)
             {
-                if (savedStep != step)
-                {
-                    ThrowIfDiverged();
-                    Save(lastDir, null);
-                }
+                CheckpointIfUnsaved(run, state);
                 break;
             }
-
-            // one optimizer step: micro-batches → clip → update
-            lr = schedule.At(step);
-            trainWatch.Start();
-            try
-            {
-                using var scope = NewDisposeScope();
-                for (var micro = 0; micro < o.GradAccum; micro++)
-                {
-                    var batch = task.NextBatch(data.Train, o.BatchSize, block).To(device);
-                    var loss = task.Compute(model, batch, withAccuracy: false).MeanLoss();     // 0-d fp32
-                    (o.GradAccum == 1 ? loss : loss / o.GradAccum).backward();
-                    var detached = loss.detach();
-                    lossSum.add_(detached);
-                    firstBadStep.masked_fill_(isfinite(detached).logical_not() & firstBadStep.lt(0), step);
-                }
-                if (o.Clip > 0) gradNorm.copy_(OptimizerFactory.ClipGradNorm(parameters, o.Clip));
-                optimizer.Step(lr);
-                optimizer.ZeroGrad();
-            }
-            catch (Exception ex) when (IsOutOfMemory(ex))
-            {
-                throw new TextSslException($"a micro-batch of {o.BatchSize} × {block} tokens does not fit in {device} memory ({FirstLine(ex.Message)}). " +
-                                           $"Use a smaller --batch-size and keep the effective batch with gradient accumulation, e.g. --batch-size {Math.Max(1, o.BatchSize / 2)} --grad-accum {o.GradAccum * 2}.", ex);
-            }
-            trainWatch.Stop();
-            step++;
-            intervalSteps++;
-            tokensSeen += tokensPerStep;
-
-            // log: the only host reads of the loop
-            if (step % o.LogEvery == 0 || step == o.Steps)
-            {
-                trainWatch.Start();
-                var meanLoss = lossSum.item<float>() / (intervalSteps * o.GradAccum);
-                trainWatch.Stop();
-                ThrowIfDiverged();
-                var seconds = trainWatch.Elapsed.TotalSeconds;
-                var ms = seconds * 1000 / intervalSteps;
-                intervalMs.Add(ms);
-                var row = new MetricsRow
-                {
-                    Step = step, Kind = "train", Loss = meanLoss, LearningRate = lr,
-                    GradNorm = o.Clip > 0 ? gradNorm.item<float>() : null,
-                    TokensPerSecond = intervalSteps * tokensPerStep / seconds, MillisecondsPerStep = ms,
-                    Mfu = peak is { } p ? flopsPerStep * intervalSteps / seconds / p : null,
-                    ElapsedSeconds = clock.Elapsed.TotalSeconds,
-                };
-                metrics.Write(row);
-                var remaining = TimeSpan.FromMilliseconds(ms * (o.Steps - step));
-                Report(progress, TrainingUpdateKind.Train, step,
-                    string.Create(CultureInfo.InvariantCulture, $"step {step}/{o.Steps} | loss {meanLoss:F4} | lr {lr:0.000e+0} | grad norm {row.GradNorm:F2} | {ms:F1} ms/step | {row.TokensPerSecond:N0} tok/s{(row.Mfu is { } m ? $" | MFU {m:P1}" : "")}"),
-                    row, remaining);
-                lossSum.zero_();
-                intervalSteps = 0;
-                trainWatch.Reset();
-            }
+            TrainOneStep(run, state);
+            if (state.Step % o.Evaluation.LogEvery == 0 || state.Step == steps) Log(run, state);
         }
 
-        // The first interval carries start-up (allocation, first-touch) costs; the median of the rest is the step time.
-        var steady = intervalMs.Count > 1 ? intervalMs.Skip(1).Order().ToList() : intervalMs;
-        double? median = steady.Count > 0 ? steady[steady.Count / 2] : null;
-        return new TrainingResult(step, completed, lastDir, best is null ? null : bestDir, lastEval, best, median,
-            median is { } md ? tokensPerStep / (md / 1000) : null, model.ParameterCount, metrics.Path);
+        // 7) the result
+        var median = Stats.SteadyMedian(state.IntervalMs);
+        double? ms = double.IsNaN(median) ? null : median;
+        return new TrainingResult(state.Step, state.Completed, paths.Last, state.Best is null ? null : paths.Best, state.LastEval, state.Best, ms,
+            ms is { } m ? run.TokensPerStep / (m / 1000) : null, model.ParameterCount, metrics.Path);
     }
 
-    private static void CheckResumable(string dir, CheckpointInfo info, TrainerState state, TransformerConfig config, IPretextTask task, TextTokenizer tokenizer, TrainingData data)
+    // ---- set-up stages -------------------------------------------------------------------------------------------
+
+    private (TrainingData Data, IPretextTask Task) OpenData()
+    {
+        var o = _options;
+        var data = o.Dataset ?? TrainingData.Load(o.Data!, o.Tokenizer, o.ValidationFraction, PretextTasks.CharTokenizerRoles(o.TaskName));
+        Tokenizer = data.Tokenizer;
+        var task = o.CustomTask?.Invoke(data.Tokenizer) ?? PretextTasks.Create(o.TaskName, data.Tokenizer, o.Runtime.Seed, o.Sampling, o.Masking);
+        return (data, task);
+    }
+
+    private (TransformerConfig Config, int Block) ModelShape(IPretextTask task, TrainingData data)
+    {
+        var o = _options;
+        var config = o.ModelConfig(task.ModelKind, data.Tokenizer.VocabSize);
+        var block = o.Optimization.BlockSize ?? config.BlockSize;
+        if (block > config.BlockSize)
+            throw new OptionException([nameof(OptimizationOptions.BlockSize), nameof(ModelShapeOptions.Context)],
+                $"BlockSize {block} is larger than the model's {config.BlockSize} positions (preset {o.Model.Preset}). " +
+                $"Use BlockSize {config.BlockSize} or less, or widen the model with Context {block}.");
+        task.Validate(data.Train, block, "training");
+        task.Validate(data.Validation, block, "validation");
+        return (config, block);
+    }
+
+    /// <summary>The checkpoint's trainer state when resuming (after checking it fits these options); null for a fresh run.</summary>
+    private TrainerState? ResumePoint(RunPaths paths, TransformerConfig config, IPretextTask task, TrainingData data)
+    {
+        Directory.CreateDirectory(paths.Root);
+        var last = TrainingCheckpoint.FindLast(paths.Root);
+        string[] names = [nameof(PretrainingOptions.Resume), nameof(PretrainingOptions.OutputDirectory)];
+        if (!_options.Resume)
+        {
+            if (last is null) return null;
+            throw new OptionException(names, $"'{paths.Root}' already holds a run (checkpoint at step {ModelCheckpoint.ReadInfo(last).Step}). " +
+                                             "Set Resume to continue it, or choose another OutputDirectory.");
+        }
+        if (last is null)
+            throw new OptionException(names, $"Resume: '{paths.Root}' holds no checkpoint to resume (no last/model.json). " +
+                                             "Start without Resume, or point OutputDirectory at the run to continue.");
+        var state = TrainingCheckpoint.ReadState(last);
+        CheckResumable(last, ModelCheckpoint.ReadInfo(last), state, config, task, data);
+        return state;
+    }
+
+    private void Restore(LoopState s, TrainerState resumed, RunPaths paths, IParameterOptimizer optimizer, IPretextTask task)
+    {
+        // Re-seed first so CUDA generators get fresh streams; the CPU generator is then restored exactly.
+        manual_seed(_options.Runtime.Seed + resumed.Step);
+        TrainingCheckpoint.RestoreOptimizerAndRng(paths.Last, optimizer);
+        task.LoadState(resumed.TaskState);
+        (s.Step, s.EvaluatedStep, s.Best, s.BestStep, s.TokensSeen) = (resumed.Step, resumed.EvaluatedStep, resumed.BestValidationLoss, resumed.BestStep, resumed.TokensSeen);
+        (s.SavedStep, s.LastGood) = (resumed.Step, paths.Last);
+    }
+
+    // ---- loop stages ---------------------------------------------------------------------------------------------
+
+    private void EvaluateAndCheckpoint(RunContext r, LoopState s)
+    {
+        ThrowIfDiverged(r, s);
+        var ev = Evaluation.Evaluate(r.Model, r.Task, r.Data.Validation, _options.Optimization.BatchSize, r.Block, r.Device, _options.Evaluation.EvalBatches);
+        if (!double.IsFinite(ev.Loss)) throw Diverged($"the validation loss is {ev.Loss} at step {s.Step}", s);
+        (s.EvaluatedStep, s.LastEval) = (s.Step, ev);
+        var row = new MetricsRow
+        {
+            Step = s.Step, Kind = "eval", ValidationLoss = ev.Loss, ValidationPerplexity = ev.Perplexity,
+            ValidationAccuracy = ev.Accuracy, ElapsedSeconds = s.Clock.Elapsed.TotalSeconds,
+        };
+        r.Metrics.Write(row);
+        Report(r, TrainingUpdateKind.Eval, s.Step,
+            $"eval step {s.Step}: val loss {ev.Loss:F4}, perplexity {ev.Perplexity:F2}{(ev.Accuracy is { } a ? $", masked accuracy {a:P1}" : "")} over {ev.Tokens:N0} tokens", row);
+        if (s.Best is null || ev.Loss < s.Best)
+        {
+            (s.Best, s.BestStep) = (ev.Loss, s.Step);
+            Save(r, s, r.Paths.Best, ev.Loss);
+        }
+        Save(r, s, r.Paths.Last, ev.Loss);
+    }
+
+    private void CheckpointIfUnsaved(RunContext r, LoopState s)
+    {
+        if (s.SavedStep == s.Step) return;
+        ThrowIfDiverged(r, s);
+        Save(r, s, r.Paths.Last, null);
+    }
+
+    private void TrainOneStep(RunContext r, LoopState s)
+    {
+        var (batchSize, accum) = (_options.Optimization.BatchSize, _options.Optimization.GradAccum);
+        s.LearningRate = r.Schedule.At(s.Step);
+        s.TrainWatch.Start();
+        try
+        {
+            r.Step.Run(s.Step, s.LearningRate, _ => r.Task.Compute(r.Model, r.Task.NextBatch(r.Data.Train, batchSize, r.Block).To(r.Device), withAccuracy: false).MeanLoss());
+        }
+        catch (Exception ex) when (IsOutOfMemory(ex))
+        {
+            throw new OptionException([nameof(OptimizationOptions.BatchSize), nameof(OptimizationOptions.GradAccum)],
+                $"a micro-batch of {batchSize} × {r.Block} tokens does not fit in {r.Device} memory ({FirstLine(ex.Message)}). Use a smaller BatchSize and keep " +
+                $"the effective batch with gradient accumulation, e.g. BatchSize {Math.Max(1, batchSize / 2)} with GradAccum {accum * 2}.");
+        }
+        s.TrainWatch.Stop();
+        s.Step++;
+        s.IntervalSteps++;
+        s.TokensSeen += r.TokensPerStep;
+    }
+
+    /// <summary>The only host reads of the loop: mean loss, gradient norm and the NaN check, once per log interval.</summary>
+    private void Log(RunContext r, LoopState s)
+    {
+        s.TrainWatch.Start();
+        var meanLoss = r.Step.ReadMeanLoss();
+        s.TrainWatch.Stop();
+        ThrowIfDiverged(r, s);
+        var seconds = s.TrainWatch.Elapsed.TotalSeconds;
+        var ms = seconds * 1000 / s.IntervalSteps;
+        var tokensPerSecond = s.IntervalSteps * r.TokensPerStep / seconds;
+        s.IntervalMs.Add(ms);
+        var row = new MetricsRow
+        {
+            Step = s.Step, Kind = "train", Loss = meanLoss, LearningRate = s.LearningRate, GradNorm = r.Step.ReadGradNorm(),
+            TokensPerSecond = tokensPerSecond, MillisecondsPerStep = ms,
+            Mfu = r.PeakTflops is { } peak ? PeakFlops.Mfu(r.FlopsPerToken, tokensPerSecond, peak) : null,
+            ElapsedSeconds = s.Clock.Elapsed.TotalSeconds,
+        };
+        r.Metrics.Write(row);
+        var steps = _options.Optimization.Steps;
+        Report(r, TrainingUpdateKind.Train, s.Step,
+            string.Create(CultureInfo.InvariantCulture, $"step {s.Step}/{steps} | loss {meanLoss:F4} | lr {s.LearningRate:0.000e+0} | grad norm {row.GradNorm:F2} | {ms:F1} ms/step | {tokensPerSecond:N0} tok/s{(row.Mfu is { } m ? $" | MFU {m:P1}" : "")}"),
+            row, TimeSpan.FromMilliseconds(ms * (steps - s.Step)));
+        s.IntervalSteps = 0;
+        s.TrainWatch.Reset();
+    }
+
+    private void Save(RunContext r, LoopState s, string dir, double? validationLoss)
+    {
+        var trainerState = new TrainerState(1, s.Step, s.EvaluatedStep, s.Best, s.BestStep, s.TokensSeen, r.Task.Name, r.Task.SaveState(),
+            r.Data.Train.Count, r.Data.Validation.Count, r.Data.Description, _options);
+        TrainingCheckpoint.Save(dir, r.Model, r.Data.Tokenizer, r.Optimizer, trainerState, validationLoss);
+        if (dir == r.Paths.Last) (s.SavedStep, s.LastGood) = (s.Step, r.Paths.Last);
+        Report(r, TrainingUpdateKind.Checkpoint, s.Step, $"checkpoint step {s.Step} → {dir}");
+    }
+
+    // ---- checks and messages -------------------------------------------------------------------------------------
+
+    private static void ThrowIfDiverged(RunContext r, LoopState s)
+    {
+        if (r.Step.FirstNonFiniteStep() is { } bad) throw Diverged($"the training loss became NaN or infinite at step {bad}", s);
+    }
+
+    private static void CheckResumable(string dir, CheckpointInfo info, TrainerState state, TransformerConfig config, IPretextTask task, TrainingData data)
     {
         if (info.Task != task.Name || state.Task != task.Name)
-            throw new TextSslException($"--resume: the checkpoint in '{dir}' was trained with task '{info.Task}', not '{task.Name}'. Resume with --task {info.Task}, or start a new --out.");
+            throw new OptionException([nameof(PretrainingOptions.Task), nameof(PretrainingOptions.OutputDirectory)],
+                $"Resume: the checkpoint in '{dir}' was trained with task '{info.Task}', not '{task.Name}'. Resume with Task {info.Task}, or start a new OutputDirectory.");
         if (info.Model != config)
-            throw new TextSslException($"--resume: the checkpoint in '{dir}' holds a different model ({info.Model}) from the one these options build ({config}). " +
-                                       "Resume with the same --preset, --context, --positions and --dropout, or start a new --out.");
-        if (info.TokenizerFingerprint != tokenizer.Fingerprint)
-            throw new TextSslException($"--resume: the checkpoint in '{dir}' used tokenizer {info.TokenizerFingerprint}, but this run's is {tokenizer.Fingerprint}. " +
-                                       "Resume with the same --data and --tokenizer.");
+            throw new OptionException([nameof(ModelShapeOptions.Preset), nameof(ModelShapeOptions.Context), nameof(ModelShapeOptions.Positions), nameof(ModelShapeOptions.Dropout), nameof(PretrainingOptions.OutputDirectory)],
+                $"Resume: the checkpoint in '{dir}' holds a different model ({info.Model}) from the one these options build ({config}). " +
+                "Resume with the same Preset, Context, Positions and Dropout, or start a new OutputDirectory.");
+        if (info.TokenizerFingerprint != data.Tokenizer.Fingerprint)
+            throw new OptionException([nameof(PretrainingOptions.Data), nameof(PretrainingOptions.Tokenizer)],
+                $"Resume: the checkpoint in '{dir}' used tokenizer {info.TokenizerFingerprint}, but this run's is {data.Tokenizer.Fingerprint}. Resume with the same Data and Tokenizer.");
         if (state.TrainTokens != data.Train.Count || state.ValidationTokens != data.Validation.Count)
-            throw new TextSslException($"--resume: the data differs from the checkpoint's ({state.Data}; now {data.Description}). Resume with the same --data and split.");
+            throw new OptionException([nameof(PretrainingOptions.Data), nameof(PretrainingOptions.ValidationFraction)],
+                $"Resume: the data differs from the checkpoint's ({state.Data}; now {data.Description}). Resume with the same Data and ValidationFraction.");
     }
 
-    private static TextSslException Diverged(string what, string? lastGood, long? savedStep) =>
-        new($"training stopped: {what}. No checkpoint was written after it; " +
-            (lastGood is null ? "no checkpoint had been written yet. " : $"the last good checkpoint is '{lastGood}' (step {savedStep}). ") +
-            "Try a lower --lr, a longer --warmup or --clip 1.0, then resume from it with --resume.");
+    private static OptionException Diverged(string what, LoopState s) =>
+        new([nameof(OptimizationOptions.LearningRate), nameof(OptimizationOptions.Warmup), nameof(OptimizationOptions.Clip)],
+            $"training stopped: {what}. No checkpoint was written after it; " +
+            (s.LastGood is null ? "no checkpoint had been written yet. " : $"the last good checkpoint is '{s.LastGood}' (step {s.SavedStep}). ") +
+            "Try a lower LearningRate, a longer Warmup or Clip 1.0, then resume from it.");
 
     private static bool IsOutOfMemory(Exception ex) =>
         ex is not TextSslException && (ex.Message.Contains("out of memory", StringComparison.OrdinalIgnoreCase) ||
@@ -289,11 +288,48 @@ public sealed class PretrainingRun : IDisposable
 
     private static string FirstLine(string s) => s.Split('\n')[0].Trim();
 
-    private static string Describe(ScalarType dtype) => dtype == ScalarType.BFloat16 ? "bf16 (fp32 master weights)" : "fp32";
+    private string Describe(RunContext r, string where)
+    {
+        var (c, m) = (r.Config, r.Model);
+        var precision = r.Dtype == ScalarType.BFloat16 ? "bf16 (fp32 master weights)" : "fp32";
+        return $"{c.Kind.ToString().ToLowerInvariant()} '{_options.Model.Preset}' with {m.ParameterCount:N0} parameters ({c.Layers} layers, {c.Heads} heads, {c.Dim} dims, " +
+               $"{c.Positions.ToString().ToLowerInvariant()} positions, context {c.BlockSize}), task {r.Task.Name}, on {r.Device.type.ToString().ToLowerInvariant()} {precision}; " +
+               $"data {r.Data.Description}; {where} of {_options.Optimization.Steps}.";
+    }
 
-    private void Report(IProgress<TrainingUpdate>? progress, TrainingUpdateKind kind, long step, string message, MetricsRow? row, TimeSpan? remaining) =>
-        progress?.Report(new TrainingUpdate(kind, step, _options.Steps, message, row, remaining));
+    private void Report(RunContext r, TrainingUpdateKind kind, long step, string message, MetricsRow? row = null, TimeSpan? remaining = null) =>
+        r.Progress?.Report(new TrainingUpdate(kind, step, _options.Optimization.Steps, message, row, remaining));
 
     /// <inheritdoc/>
     public void Dispose() => Model?.Dispose();
+
+    // ---- state -----------------------------------------------------------------------------------------------------
+
+    /// <summary>Where a run writes: the root, <c>last/</c> and <c>best/</c>.</summary>
+    private sealed record RunPaths(string Root)
+    {
+        public string Last { get; } = Path.Combine(Root, "last");
+        public string Best { get; } = Path.Combine(Root, "best");
+    }
+
+    /// <summary>What the loop works with; fixed once the run is set up.</summary>
+    private sealed record RunContext(Device Device, ScalarType Dtype, TrainingData Data, IPretextTask Task, TransformerConfig Config, int Block,
+        Transformer Model, IParameterOptimizer Optimizer, TrainStep Step, LearningRateSchedule Schedule, MetricsLog Metrics, RunPaths Paths,
+        IProgress<TrainingUpdate>? Progress, long TokensPerStep, double FlopsPerToken, double? PeakTflops);
+
+    /// <summary>Everything the loop changes as it goes (what a checkpoint's trainer state records, plus timing).</summary>
+    private sealed class LoopState
+    {
+        public long Step, TokensSeen;
+        public long? EvaluatedStep, BestStep, SavedStep;
+        public double? Best;
+        public string? LastGood;
+        public EvaluationResult? LastEval;
+        public bool Completed;
+        public double LearningRate;
+        public int IntervalSteps;
+        public readonly List<double> IntervalMs = [];
+        public readonly Stopwatch Clock = Stopwatch.StartNew();
+        public readonly Stopwatch TrainWatch = new();
+    }
 }

@@ -24,36 +24,38 @@ public static class TrainingBenchmarks
     /// </summary>
     public static PretrainingOptions QualityRecipe(string dataPath, string outputDirectory, string device = "cpu", int steps = 2000, long seed = 1337) => new()
     {
-        Task = "clm", Data = dataPath, Tokenizer = "char", Preset = "char-small", Steps = steps, BatchSize = 12, BlockSize = 64,
-        LearningRate = 1e-3, MinLearningRate = 1e-4, Warmup = 100, DecaySteps = steps, Dropout = 0.0, WeightDecay = 0.1,
-        Beta1 = 0.9, Beta2 = 0.99, Clip = 1.0, GradAccum = 1, EvalEvery = Math.Max(1, steps / 4), EvalBatches = null, LogEvery = 50,
-        Seed = seed, Device = device, Dtype = "fp32", ValidationFraction = 0.1, OutputDirectory = outputDirectory,
+        Task = TrainingTask.Clm, Data = dataPath, Tokenizer = "char", ValidationFraction = 0.1, OutputDirectory = outputDirectory,
+        Model = new ModelShapeOptions { Preset = "char-small", Dropout = 0.0 },
+        Optimization = new OptimizationOptions
+        {
+            Steps = steps, BatchSize = 12, BlockSize = 64, GradAccum = 1, LearningRate = 1e-3, MinLearningRate = 1e-4, Warmup = 100,
+            DecaySteps = steps, WeightDecay = 0.1, Beta1 = 0.9, Beta2 = 0.99, Clip = 1.0,
+        },
+        Evaluation = new EvaluationOptions { EvalEvery = Math.Max(1, steps / 4), EvalBatches = null, LogEvery = 50 },
+        Runtime = new RuntimeOptions { Seed = seed, Device = device, Dtype = ComputeDtype.Fp32 },
     };
 
     /// <summary>
     /// A bare TorchSharp loop over one fixed batch: forward, cross-entropy, backward, clipping and AdamW, nothing else.
+    /// It is the reference <c>bench train-overhead</c> measures the trainer against, so it stays a hand-written loop by
+    /// design and does not use <see cref="TrainStep"/>.
     /// Returns milliseconds per step for each interval of <paramref name="interval"/> steps (the host reads the loss
     /// once per interval, as the trainer does at its log interval).
     /// </summary>
     public static List<double> BareLoop(TransformerConfig config, ITokenStream stream, int batchSize, int blockSize, int steps, int interval,
-                                        string optimizerName, AdamWSettings settings, double learningRate, double clip, string deviceSpec, long seed,
+                                        OptimizerKind optimizer, AdamWSettings settings, double learningRate, double clip, string deviceSpec, long seed,
                                         ScalarType computeDtype = ScalarType.Float32)
     {
-        TorchRuntime.EnsureLoaded();
         var device = DeviceSelector.Resolve(deviceSpec);
-        if (device.type == DeviceType.CUDA)
-        {
-            // as the trainer: TF32 products for fp32
-            backends.cuda.matmul.allow_tf32 = true;
-            backends.cudnn.allow_tf32 = true;
-        }
+        // as the trainer: TF32 products for fp32 on CUDA, restored afterwards
+        using var runtime = TorchRuntime.Configure(threads: null, tf32: device.type == DeviceType.CUDA ? true : null);
         manual_seed(seed);
         using var model = new Transformer(config);
         model.to(device);
         model.Precision.Dtype = computeDtype;
         model.train();
         var parameters = model.parameters().ToList();
-        using var optimizer = OptimizerFactory.Create(optimizerName, model, settings, learningRate);
+        using var adamW = OptimizerFactory.Create(optimizer, model, settings, learningRate);
         var window = new int[blockSize + 1];
         var xs = new long[batchSize * blockSize];
         var ys = new long[batchSize * blockSize];
@@ -76,8 +78,8 @@ public static class TrainingBenchmarks
                 var loss = nn.functional.cross_entropy(logits.view(-1, logits.shape[2]), y);
                 loss.backward();
                 if (clip > 0) GradientClipping.ClipGradNorm(parameters, clip);
-                optimizer.Step(learningRate);
-                optimizer.ZeroGrad();
+                adamW.Step(learningRate);
+                adamW.ZeroGrad();
                 lastLoss.copy_(loss.detach());
             }
             if (step % interval == 0)
@@ -88,12 +90,5 @@ public static class TrainingBenchmarks
             }
         }
         return times;
-    }
-
-    /// <summary>The median of the intervals after the first (which carries start-up costs).</summary>
-    public static double SteadyMedian(IReadOnlyList<double> intervals)
-    {
-        var steady = (intervals.Count > 1 ? intervals.Skip(1) : intervals).Order().ToList();
-        return steady[steady.Count / 2];
     }
 }

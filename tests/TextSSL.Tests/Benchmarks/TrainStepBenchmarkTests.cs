@@ -1,6 +1,7 @@
 using TextSSL.Benchmarks;
 using TextSSL.Modeling;
 using TextSSL.Runtime;
+using TextSSL.Training;
 using static TorchSharp.torch;
 
 namespace TextSSL.Tests.Benchmarks;
@@ -17,19 +18,19 @@ public class TrainStepBenchmarkTests
         var config = TransformerConfig.Preset("gpt2-small");
         const long total = 124_475_904; // with the 1024×768 position table
         var expected = 6.0 * (total - 1024 * 768) + 12.0 * 12 * 12 * 64 * 1024;
-        Assert.That(PeakFlops.PerToken(config, total, 1024), Is.EqualTo(expected));
+        Assert.That(config.FlopsPerToken(total, 1024), Is.EqualTo(expected));
         // Untied: the token embedding is a lookup, the head a product; N drops the embedding only.
         var untied = config with { TiedEmbeddings = false };
         var totalUntied = total + 50304L * 768;
-        Assert.That(PeakFlops.PerToken(untied, totalUntied, 1024), Is.EqualTo(expected));
+        Assert.That(untied.FlopsPerToken(totalUntied, 1024), Is.EqualTo(expected));
     }
 
     [Test]
     public void Known_gpus_have_a_peak_and_unknown_ones_do_not()
     {
-        Assert.That(PeakFlops.ForDevice("NVIDIA H100 80GB HBM3", ScalarType.BFloat16), Is.EqualTo(989.4));
-        Assert.That(PeakFlops.ForDevice("NVIDIA H100 PCIe", ScalarType.Float32), Is.EqualTo(378.0));
-        Assert.That(PeakFlops.ForDevice("Some Future Card", ScalarType.BFloat16), Is.Null);
+        Assert.That(PeakFlops.ForDeviceName("NVIDIA H100 80GB HBM3", ScalarType.BFloat16), Is.EqualTo(989.4));
+        Assert.That(PeakFlops.ForDeviceName("NVIDIA H100 PCIe", ScalarType.Float32), Is.EqualTo(378.0));
+        Assert.That(PeakFlops.ForDeviceName("Some Future Card", ScalarType.BFloat16), Is.Null);
     }
 
     [TestCase(TrainStepVariant.Fused)]

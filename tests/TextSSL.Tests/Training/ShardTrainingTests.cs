@@ -36,7 +36,7 @@ public class ShardTrainingTests
         Assert.That(data.Train.Count, Is.EqualTo(set.Manifest.Splits["train"].Tokens));
         Assert.That(data.Validation.Count, Is.EqualTo(set.Manifest.Splits["validation"].Tokens));
 
-        using var run = new PretrainingRun(TrainingFixtures.Options("clm", data, Path.Combine(_dir, "run"), steps: 30) with { EvalBatches = 2 });
+        using var run = new PretrainingRun(TrainingFixtures.Options("clm", data, Path.Combine(_dir, "run"), steps: 30) is var o ? o with { Evaluation = o.Evaluation with { EvalBatches = 2 } } : null!);
         var result = await run.RunAsync();
         Assert.That(result.Completed, Is.True);
         Assert.That(result.FinalEvaluation!.Loss, Is.LessThan(Math.Log(tokenizer.VocabSize)), "no better than uniform after 30 steps");

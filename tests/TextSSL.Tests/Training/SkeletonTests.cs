@@ -27,8 +27,11 @@ public class SkeletonTests
         await File.WriteAllTextAsync(excerpt, (await File.ReadAllTextAsync(corpus))[..60_000]);
         var options = new PretrainingOptions
         {
-            Data = excerpt, Tokenizer = "char", Preset = "tiny", Steps = 150, BatchSize = 8, BlockSize = 32, LearningRate = 1e-2, MinLearningRate = 1e-3,
-            Warmup = 10, EvalEvery = 150, EvalBatches = 8, LogEvery = 50, Device = "cpu", Threads = 1, OutputDirectory = Path.Combine(_dir, "run"),
+            Data = excerpt, Tokenizer = "char", OutputDirectory = Path.Combine(_dir, "run"),
+            Model = new ModelShapeOptions { Preset = "tiny" },
+            Optimization = new OptimizationOptions { Steps = 150, BatchSize = 8, BlockSize = 32, LearningRate = 1e-2, MinLearningRate = 1e-3, Warmup = 10 },
+            Evaluation = new EvaluationOptions { EvalEvery = 150, EvalBatches = 8, LogEvery = 50 },
+            Runtime = new RuntimeOptions { Device = "cpu", Threads = 1 },
         };
         using var run = new PretrainingRun(options);
         var result = await run.RunAsync();

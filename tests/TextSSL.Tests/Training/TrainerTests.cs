@@ -28,6 +28,10 @@ public class TrainerTests
         return d;
     }
 
+    private static PretrainingOptions Eval(PretrainingOptions o, Func<EvaluationOptions, EvaluationOptions> change) => o with { Evaluation = change(o.Evaluation) };
+
+    private static PretrainingOptions Shape(PretrainingOptions o, Func<ModelShapeOptions, ModelShapeOptions> change) => o with { Model = change(o.Model) };
+
     private static TrainingResult Train(PretrainingOptions options)
     {
         using var run = new PretrainingRun(options);
@@ -40,7 +44,7 @@ public class TrainerTests
     {
         var data = TrainingFixtures.Dataset(task);
         var dir = Temp();
-        var result = Train(TrainingFixtures.Options(task, data, dir, 60) with { EvalEvery = 60 });
+        var result = Train(Eval(TrainingFixtures.Options(task, data, dir, 60), e => e with { EvalEvery = 60 }));
         var evals = MetricsLog.Read(result.MetricsFile).Where(r => r.Kind == "eval").ToList();
         Assert.That(evals.Select(e => e.Step), Is.EqualTo(new long[] { 0, 60 }));
         Assert.That(evals[1].ValidationLoss, Is.LessThan(evals[0].ValidationLoss!.Value - 0.5), $"{task} validation loss did not fall enough");
@@ -56,7 +60,8 @@ public class TrainerTests
         var data = TrainingFixtures.Dataset(task);
         var straightDir = Temp();
         var resumedDir = Temp();
-        var options = TrainingFixtures.Options(task, data, straightDir, 10) with { EvalEvery = 4, Dropout = dropout };
+        var options = TrainingFixtures.Options(task, data, straightDir, 10) is var o
+            ? o with { Evaluation = o.Evaluation with { EvalEvery = 4 }, Model = o.Model with { Dropout = dropout } } : null!;
         Train(options);
         var first = Train(options with { OutputDirectory = resumedDir, StopAfter = 5 });
         Assert.That((first.Completed, first.Step), Is.EqualTo((false, 5L)));
@@ -79,7 +84,7 @@ public class TrainerTests
     {
         var data = TrainingFixtures.Dataset("clm");
         var dir = Temp();
-        Train(TrainingFixtures.Options("clm", data, dir, 3) with { PadVocabTo = 64, UntiedHead = true });
+        Train(Shape(TrainingFixtures.Options("clm", data, dir, 3), m => m with { PadVocabTo = 64, UntiedHead = true }));
         using var loaded = ModelCheckpoint.Load(Path.Combine(dir, "last"), CPU);
         var v = data.Tokenizer.VocabSize;
         Assert.That(loaded.Model.Config.VocabSize, Is.EqualTo((v + 63) / 64 * 64).And.GreaterThan(v));
@@ -127,7 +132,7 @@ public class TrainerTests
     {
         var data = TrainingFixtures.Dataset("clm");
         var dir = Temp();
-        var options = TrainingFixtures.Options("clm", data, dir, 6) with { EvalEvery = 3 };
+        var options = Eval(TrainingFixtures.Options("clm", data, dir, 6), e => e with { EvalEvery = 3 });
         Train(options with { StopAfter = 3 });
         // What a kill leaves: a half-written temporary directory, and the checkpoint moved aside just before the new one was renamed in.
         var debris = Directory.CreateDirectory(Path.Combine(dir, ".last.tmp-999-dead")).FullName;
@@ -144,7 +149,7 @@ public class TrainerTests
     {
         var data = TrainingFixtures.Dataset("clm");
         var dir = Temp();
-        var result = Train(TrainingFixtures.Options("clm", data, dir, 4) with { LogEvery = 2 });
+        var result = Train(Eval(TrainingFixtures.Options("clm", data, dir, 4), e => e with { LogEvery = 2 }));
         Assert.That(File.ReadLines(result.MetricsFile).First(), Is.EqualTo(string.Join(',', MetricsLog.Columns)));
         var rows = MetricsLog.Read(result.MetricsFile);
         var train = rows.Where(r => r.Kind == "train").ToList();
@@ -186,7 +191,7 @@ public class TrainerTests
     {
         var data = TrainingFixtures.Dataset("clm");
         var dir = Temp();
-        var options = TrainingFixtures.Options("clm", data, dir, 10) with { EvalEvery = 2, CustomTask = _ => new PoisonedTask(poisonFromBatch: 3) };
+        var options = Eval(TrainingFixtures.Options("clm", data, dir, 10), e => e with { EvalEvery = 2 }) with { CustomTask = _ => new PoisonedTask(poisonFromBatch: 3) };
         Assert.That(() => Train(options), Throws.InstanceOf<TextSslException>()
             .With.Message.Contains("NaN or infinite at step 3").And.Message.Contains(Path.Combine(dir, "last")).And.Message.Contains("(step 2)"));
         var info = ModelCheckpoint.ReadInfo(Path.Combine(dir, "last"));
@@ -205,8 +210,11 @@ public class TrainerTests
     public void A_block_size_beyond_the_models_positions_is_a_clear_error()
     {
         var data = TrainingFixtures.Dataset("clm");
-        Assert.That(() => Train(TrainingFixtures.Options("clm", data, Temp(), 2) with { BlockSize = 64 }),
-            Throws.InstanceOf<TextSslException>().With.Message.Contains("larger than the model's 32 positions").And.Message.Contains("--context 64"));
+        var options = TrainingFixtures.Options("clm", data, Temp(), 2);
+        var ex = Assert.Throws<OptionException>(() => Train(options with { Optimization = options.Optimization with { BlockSize = 64 } }));
+        // The library names the option by property; the CLI prints it as its flag.
+        Assert.That(ex!.Message, Does.Contain("larger than the model's 32 positions").And.Contain("Context 64"));
+        Assert.That(ex.MessageWith(TextSSL.Cli.OptionFlags.For), Does.Contain("--context 64"));
     }
 
     [Test]
@@ -218,8 +226,8 @@ public class TrainerTests
         Assert.That(() => Train(options with { Resume = true }), Throws.InstanceOf<TextSslException>().With.Message.Contains("holds no checkpoint"));
         Train(options);
         Assert.That(() => Train(options), Throws.InstanceOf<TextSslException>().With.Message.Contains("already holds a run"));
-        Assert.That(() => Train(options with { Resume = true, Dropout = 0.3 }), Throws.InstanceOf<TextSslException>().With.Message.Contains("different model"));
-        Assert.That(() => Train(options with { Resume = true, Preset = "char-small", BlockSize = 32 }), Throws.InstanceOf<TextSslException>().With.Message.Contains("different model"));
+        Assert.That(() => Train(Shape(options, m => m with { Dropout = 0.3 }) with { Resume = true }), Throws.InstanceOf<TextSslException>().With.Message.Contains("different model"));
+        Assert.That(() => Train(Shape(options, m => m with { Preset = "char-small" }) with { Resume = true }), Throws.InstanceOf<TextSslException>().With.Message.Contains("different model"));
     }
 
     /// <summary>A task of the test's own: next-token prediction whose loss turns NaN from a given batch on.</summary>

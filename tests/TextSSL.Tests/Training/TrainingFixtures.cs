@@ -1,4 +1,5 @@
 using TextSSL.Pretext;
+using TextSSL.Runtime;
 using TextSSL.Tokenization;
 using TextSSL.Training;
 
@@ -43,9 +44,11 @@ internal static class TrainingFixtures
     /// <summary>Options of a quick run with the tiny preset.</summary>
     public static PretrainingOptions Options(string task, TrainingData data, string outDir, int steps) => new()
     {
-        Task = task, Dataset = data, OutputDirectory = outDir, Preset = "tiny", Steps = steps, BatchSize = 8, BlockSize = 32,
-        LearningRate = 3e-3, MinLearningRate = 3e-4, Warmup = 5, EvalEvery = steps, EvalBatches = 4, LogEvery = 1,
-        Device = "cpu", Dtype = "fp32", Threads = 1, Seed = 11,
+        Task = Enum.Parse<TrainingTask>(task, ignoreCase: true), Dataset = data, OutputDirectory = outDir,
+        Model = new ModelShapeOptions { Preset = "tiny" },
+        Optimization = new OptimizationOptions { Steps = steps, BatchSize = 8, BlockSize = 32, LearningRate = 3e-3, MinLearningRate = 3e-4, Warmup = 5 },
+        Evaluation = new EvaluationOptions { EvalEvery = steps, EvalBatches = 4, LogEvery = 1 },
+        Runtime = new RuntimeOptions { Device = "cpu", Dtype = ComputeDtype.Fp32, Threads = 1, Seed = 11 },
     };
 
     /// <summary>Whether two tensors have the same shape and bit-identical values.</summary>

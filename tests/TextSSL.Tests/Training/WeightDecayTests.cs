@@ -32,7 +32,7 @@ public class WeightDecayTests
         // LayerNorm gains start at exactly 1; move them so a wrong decay would show.
         using (no_grad()) foreach (var p in model.parameters().Where(p => p.dim() == 1)) p.add_(0.5);
         var before = model.parameters().Select(p => p.detach().clone()).ToList();
-        using var optimizer = OptimizerFactory.Create(OptimizerFactory.Default, model, new AdamWSettings(WeightDecay: 0.5), 0.1);
+        using var optimizer = OptimizerFactory.Create(OptimizerKind.Fused, model, new AdamWSettings(WeightDecay: 0.5), 0.1);
         foreach (var p in model.parameters()) p.grad = zeros_like(p);
         optimizer.Step(0.1);
         var after = model.parameters().ToList();
