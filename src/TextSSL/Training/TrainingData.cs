@@ -46,7 +46,8 @@ public sealed record TrainingData(TextTokenizer Tokenizer, ITokenStream Train, I
     /// <summary>Tokenizes documents (joined by the end-of-text token when there is one) and splits them by position.</summary>
     public static TrainingData FromDocuments(IReadOnlyList<string> documents, TextTokenizer tokenizer, double validationFraction, string description)
     {
-        if (validationFraction is <= 0 or >= 1) throw new TextSslException($"the validation fraction must be in (0, 1) (got {validationFraction}).");
+        if (validationFraction is <= 0 or >= 1 || !double.IsFinite(validationFraction))
+            throw new OptionException(nameof(PretrainingOptions.ValidationFraction), $"ValidationFraction must be between 0 and 1, both excluded (got {validationFraction}).");
         var eot = tokenizer.Specials.IdOf(SpecialTokenRole.EndOfText);
         var ids = new List<int>();
         for (var i = 0; i < documents.Count; i++)
@@ -73,8 +74,8 @@ public sealed record TrainingData(TextTokenizer Tokenizer, ITokenStream Train, I
         var own = Path.Combine(directory, "tokenizer");
         var tokenizer = expected
                         ?? (Directory.Exists(own) ? TokenizerStore.Load(own) : null)
-                        ?? throw new TextSslException($"the shards in '{directory}' were encoded with a {shards.Manifest.TokenizerKind} tokenizer ({shards.Manifest.TokenizerFingerprint}) " +
-                                                      "that is not stored beside them. Pass it with --tokenizer DIR|NAME.");
+                        ?? throw new OptionException(nameof(PretrainingOptions.Tokenizer), $"the shards in '{directory}' were encoded with a {shards.Manifest.TokenizerKind} tokenizer ({shards.Manifest.TokenizerFingerprint}) " +
+                                                      "that is not stored beside them. Pass it as Tokenizer (a directory or a name).");
         CheckFingerprint(directory, shards.Manifest.TokenizerFingerprint, tokenizer);
         var splits = shards.SplitNames.ToHashSet(StringComparer.Ordinal);
         foreach (var needed in new[] { "train", "validation" })
@@ -90,19 +91,19 @@ public sealed record TrainingData(TextTokenizer Tokenizer, ITokenStream Train, I
     public static void CheckFingerprint(string directory, string manifestFingerprint, TextTokenizer tokenizer)
     {
         if (manifestFingerprint != tokenizer.Fingerprint)
-            throw new TextSslException($"the shards in '{directory}' were encoded with tokenizer {manifestFingerprint}, but --tokenizer is {tokenizer.Fingerprint}. " +
-                                       "Pass the tokenizer the shards were prepared with (or omit --tokenizer to use the shards' own), or prepare the shards again.");
+            throw new OptionException(nameof(PretrainingOptions.Tokenizer), $"the shards in '{directory}' were encoded with tokenizer {manifestFingerprint}, but Tokenizer is {tokenizer.Fingerprint}. " +
+                                       "Pass the tokenizer the shards were prepared with (or leave Tokenizer unset to use the shards' own), or prepare the shards again.");
     }
 
     private static List<string> ReadDocuments(string path)
     {
         if (File.Exists(path)) return [ReadText(path)];
         if (!Directory.Exists(path))
-            throw new TextSslException($"data path '{path}' does not exist. Point --data at a text file, a directory of .txt files, or a shard directory written by textssl-prep.");
+            throw new OptionException(nameof(PretrainingOptions.Data), $"data path '{path}' does not exist. Point Data at a text file, a directory of .txt files, or a shard directory written by the prep tool.");
         var files = Directory.GetFiles(path, "*.txt", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList();
         if (files.Count == 0)
-            throw new TextSslException($"'{path}' is a directory with no {ManifestFile} (so not a shard directory written by textssl-prep) and no .txt files. " +
-                                       "Point --data at a text file, a directory of .txt files, or a prepared shard directory.");
+            throw new OptionException(nameof(PretrainingOptions.Data), $"'{path}' is a directory with no {ManifestFile} (so not a shard directory written by the prep tool) and no .txt files. " +
+                                       "Point Data at a text file, a directory of .txt files, or a prepared shard directory.");
         return files.Select(ReadText).ToList();
     }
 
