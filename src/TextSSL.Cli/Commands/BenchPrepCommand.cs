@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Spectre.Console;
+using TextSSL.Benchmarks;
 using TextSSL.Corpora;
 using TextSSL.Corpora.Catalog;
 using TextSSL.Tokenization;

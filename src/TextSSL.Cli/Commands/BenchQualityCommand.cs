@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Spectre.Console;
+using TextSSL.Benchmarks;
 using TextSSL.Training;
 
 namespace TextSSL.Cli.Commands;

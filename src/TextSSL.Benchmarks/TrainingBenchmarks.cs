@@ -2,11 +2,12 @@ using System.Diagnostics;
 using TextSSL.Corpora;
 using TextSSL.Modeling;
 using TextSSL.Runtime;
+using TextSSL.Training;
 using TextSSL.Training.Optimization;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace TextSSL.Training;
+namespace TextSSL.Benchmarks;
 
 /// <summary>The reference runs behind <c>textssl bench quality</c> and <c>textssl bench train-overhead</c>.</summary>
 public static class TrainingBenchmarks

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace TextSSL.Corpora;
+namespace TextSSL.Benchmarks;
 
 /// <summary>
 /// Writes a deterministic synthetic text corpus of a given size for memory and throughput benchmarks: documents of
