@@ -26,7 +26,7 @@ internal static class BenchTrainCommand
         };
         var variants = new Option<string[]>("--step")
         {
-            Description = "Which steps: fused (fused AdamW + foreach clipping, TextSSL's) and/or reference (optim.AdamW + clip_grad_norm_, a bare TorchSharp loop).",
+            Description = "Which steps: fused (the trainer's TrainStep: fused AdamW + foreach clipping) and/or reference (the same TrainStep with optim.AdamW + clip_grad_norm_).",
             DefaultValueFactory = _ => ["fused", "reference"],
             AllowMultipleArgumentsPerToken = true,
         };
@@ -43,7 +43,7 @@ internal static class BenchTrainCommand
         var outDir = BenchOptions.Out();
 
         var cmd = new Command("train",
-            "Times training steps on random tokens: forward+backward, clip and optimizer, each bracketed by a device sync; " +
+            "Times the trainer's own training step (TrainStep) on random tokens: forward+backward, clip and optimizer, each bracketed by a device sync; " +
             "prints ms/step, tokens/s, MFU and device memory, and writes bench-train.csv/.md. Data loading is not included.");
         foreach (var o in new Option[] { presets, device, dtypes, variants, batch, block, untied, warmup, repeats, threads, peak, noTf32, seed, outDir })
             cmd.Options.Add(o);
