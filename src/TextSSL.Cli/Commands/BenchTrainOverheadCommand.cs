@@ -55,6 +55,7 @@ internal static class BenchTrainOverheadCommand
                 Runtime = new RuntimeOptions { Device = pr.GetValue(device)!, Dtype = ComputeDtypes.Parse(nameof(RuntimeOptions.Dtype), pr.GetValue(dtype)) },
             };
             TransformerConfig.PaddedVocab(1, trainerOptions.Model.PadVocabTo); // a bad --pad-vocab fails before the corpus is tokenized
+            (trainerOptions with { Data = pr.GetValue(data) }).Validate();    // every number checked before the bare loop runs
             var dataset = TrainingData.Load(pr.GetValue(data)!, pr.GetValue(tokenizer)!, 0.1);
             var config = trainerOptions.ModelConfig(ModelKind.Decoder, dataset.Tokenizer.VocabSize);
             if (t > config.BlockSize) throw new TextSslException($"--block {t} is larger than the {pr.GetValue(preset)} model's {config.BlockSize} positions.");
