@@ -82,7 +82,7 @@ public static class HuggingFaceExport
 
             CopyDirectory(Path.Combine(loaded.Directory, ModelCheckpoint.TokenizerDirectory), Path.Combine(temp, TokenizerCopy));
             files.Add(TokenizerCopy + "/");
-            files.AddRange(WriteTokenizerFiles(tokenizer, temp, notes));
+            files.AddRange(WriteTokenizerFiles(tokenizer, info.Model.BlockSize, temp, notes));
 
             WriteJson(Path.Combine(temp, MarkerFile), new JsonObject
             {
@@ -99,7 +99,7 @@ public static class HuggingFaceExport
     /// <summary>
     /// Writes the Hugging Face tokenizer files that TextSSL can produce for <paramref name="tokenizer"/>.
     /// </summary>
-    private static IEnumerable<string> WriteTokenizerFiles(TextTokenizer tokenizer, string directory, List<string> notes)
+    private static IEnumerable<string> WriteTokenizerFiles(TextTokenizer tokenizer, int maxLength, string directory, List<string> notes)
     {
         // LEAD: connect the tokenizer helper's writer here (branch hftok):
         //     HuggingFaceTokenizerFormat.Write(tokenizer, directory)  → tokenizer.json, tokenizer_config.json,
@@ -121,7 +121,7 @@ public static class HuggingFaceExport
             WriteJson(Path.Combine(directory, "tokenizer_config.json"), new JsonObject
             {
                 ["tokenizer_class"] = "GPT2Tokenizer",
-                ["model_max_length"] = 1024,
+                ["model_max_length"] = maxLength,
                 ["bos_token"] = eot,
                 ["eos_token"] = eot,
                 ["unk_token"] = eot,

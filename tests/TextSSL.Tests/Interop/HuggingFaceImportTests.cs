@@ -52,6 +52,49 @@ public class HuggingFaceImportTests
         Assert.That(loaded.Tokenizer.Specials.IdOf(TextSSL.Tokenization.SpecialTokenRole.EndOfText), Is.EqualTo(256));
     }
 
+    [Test]
+    public void Files_without_the_transformer_prefix_and_with_mask_buffers_import_to_the_same_logits()
+    {
+        // The original OpenAI conversion is a GPT2Model state dict: no "transformer." prefix, plus causal-mask buffers.
+        var dir = InteropFixtures.CopyOf(InteropFixtures.Gpt2(), Path.Combine(_dir, "hf"));
+        var weights = SafetensorsFile.Read(Path.Combine(dir, "model.safetensors"));
+        var renamed = weights.Select(kv => (kv.Key["transformer.".Length..], kv.Value)).ToList();
+        using var mask = torch.ones(1, 1, 16, 16).tril();
+        renamed.Add(("h.0.attn.bias", mask));
+        renamed.Add(("h.1.attn.bias", mask));
+        SafetensorsFile.Write(Path.Combine(dir, "model.safetensors"), renamed);
+        foreach (var t in weights.Values) t.Dispose();
+
+        HuggingFaceImport.Import(dir, Path.Combine(_dir, "ckpt"));
+        using var loaded = ModelCheckpoint.Load(Path.Combine(_dir, "ckpt"), torch.CPU);
+        Assert.That(InteropFixtures.MaxAbsDifference(InteropFixtures.Logits(loaded.Model, Expected.InputIds), Expected.Logits["fp32"]), Is.LessThanOrEqualTo(1e-4));
+    }
+
+    [Test]
+    public void A_tensor_that_is_not_part_of_gpt2_is_refused_by_name()
+    {
+        var dir = InteropFixtures.CopyOf(InteropFixtures.Gpt2(), Path.Combine(_dir, "hf"));
+        var weights = SafetensorsFile.Read(Path.Combine(dir, "model.safetensors"));
+        using var extra = torch.zeros(4);
+        SafetensorsFile.Write(Path.Combine(dir, "model.safetensors"), [.. weights.Select(kv => (kv.Key, kv.Value)), ("transformer.h.0.attn.q_norm.weight", extra)]);
+        foreach (var t in weights.Values) t.Dispose();
+        Assert.That(() => HuggingFaceImport.Import(dir, Path.Combine(_dir, "ckpt")), Throws.TypeOf<TextSslException>()
+            .With.Message.Contains("transformer.h.0.attn.q_norm.weight").And.Message.Contains("not part of a GPT-2"));
+    }
+
+    [Test]
+    public async Task An_imported_gpt2_generates_through_the_cli()
+    {
+        var checkpoint = Path.Combine(_dir, "ckpt");
+        HuggingFaceImport.Import(InteropFixtures.Gpt2(), checkpoint);
+        var root = TextSSL.Cli.CliApp.CreateRootCommand();
+        var output = new StringWriter();
+        var code = await root.Parse(["generate", "--model", checkpoint, "--prompt", "the cat", "--max-new-tokens", "5", "--seed", "1", "--device", "cpu", "--json"])
+            .InvokeAsync(new System.CommandLine.InvocationConfiguration { Output = output, Error = new StringWriter(), EnableDefaultExceptionHandler = false });
+        Assert.That(code, Is.Zero);
+        Assert.That(output.ToString(), Does.Contain("\"completions\""));
+    }
+
     private string Broken(Action<string> damage)
     {
         var copy = InteropFixtures.CopyOf(InteropFixtures.Gpt2(), Path.Combine(_dir, "hf"));
