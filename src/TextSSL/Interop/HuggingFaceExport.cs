@@ -32,8 +32,8 @@ public static class HuggingFaceExport
     public static string? Blocker(TransformerConfig config)
     {
         if (config.Kind == ModelKind.Encoder)
-            return "Kind is Encoder: the nearest Hugging Face architecture, RoBERTa-PreLayerNorm, normalises the embeddings (embeddings.LayerNorm) " +
-                   "and TextSSL's encoder does not, so no exact export exists yet; only decoders export (to GPT-2).";
+            return "Kind is Encoder: encoder export is not implemented yet (RoBERTa-PreLayerNorm is not exact: it normalises the embeddings and TextSSL's " +
+                   "encoder does not; XLM-RoBERTa-XL matches but is not mapped yet); only decoders export (to GPT-2).";
         if (config.Positions == PositionKind.Rotary)
             return "Positions is Rotary: GPT-2 has learned absolute positions only; train with learned positions to export.";
         return null;
