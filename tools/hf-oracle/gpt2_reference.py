@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""A plain-PyTorch GPT-2 forward pass, the model oracle for TextSSL's Hugging Face export and import.
+"""A plain-PyTorch GPT-2 forward pass, the model oracle for TextSSL's Hugging Face export and import
+(and an XLM-RoBERTa-XL masked-LM forward for exported encoders).
 
 Written from GPT-2's published definition (Radford et al. 2019; the parameter names and the Conv1D [in, out] weight
 layout of transformers' GPT2LMHeadModel), not from TextSSL's code, so it checks TextSSL independently.
@@ -25,7 +26,7 @@ from safetensors.torch import load_file, save_file
 
 # --- loading -------------------------------------------------------------------------------------------------------
 
-def load_weights(directory):
+def load_weights(directory, gpt2=True):
     """name -> float64 tensor, from model.safetensors or the shards named by model.safetensors.index.json."""
     index = os.path.join(directory, "model.safetensors.index.json")
     if os.path.exists(index):
@@ -39,7 +40,7 @@ def load_weights(directory):
     # files saved from GPT2Model have no "transformer." prefix
     out = {}
     for name, t in tensors.items():
-        if not name.startswith("transformer.") and name != "lm_head.weight":
+        if gpt2 and not name.startswith("transformer.") and name != "lm_head.weight":
             name = "transformer." + name
         out[name] = t.to(torch.float64)
     return out
@@ -96,13 +97,53 @@ def forward(config, w, ids):
     return x @ head_weight.T
 
 
+def forward_xlm_roberta_xl(config, w, ids):
+    """Masked-LM logits (B, T, V), float64, of XLM-RoBERTa-XL (fairseq's pre-LayerNorm RoBERTa): no LayerNorm on the
+    embeddings, x + attn(LN(x)) and x + ffn(LN(x)) per layer, a final LayerNorm, and the LM head
+    dense -> GELU -> LayerNorm -> decoder (tied to the word embeddings unless told otherwise) + bias."""
+    c, n_head = config["hidden_size"], config["num_attention_heads"]
+    eps = config.get("layer_norm_eps", 1e-5)
+    act = config.get("hidden_act", "gelu")
+    pad = config["pad_token_id"]
+    head = c // n_head
+    b, t = ids.shape
+    r = "roberta."
+    # RoBERTa numbers real tokens from pad + 1; padding tokens get position pad
+    not_pad = (ids != pad).long()
+    positions = torch.cumsum(not_pad, dim=1) * not_pad + pad
+    x = w[r + "embeddings.word_embeddings.weight"][ids] + w[r + "embeddings.position_embeddings.weight"][positions]
+    x = x + w[r + "embeddings.token_type_embeddings.weight"][torch.zeros_like(ids)]
+    key_mask = (ids != pad)[:, None, None, :]
+    for i in range(config["num_hidden_layers"]):
+        l = f"{r}encoder.layer.{i}."
+        a = layer_norm(x, w[l + "attention.self_attn_layer_norm.weight"], w[l + "attention.self_attn_layer_norm.bias"], eps)
+        q, k, v = (a @ w[l + f"attention.self.{n}.weight"].T + w[l + f"attention.self.{n}.bias"] for n in ("query", "key", "value"))
+        q, k, v = (z.view(b, t, n_head, head).transpose(1, 2) for z in (q, k, v))
+        scores = (q @ k.transpose(-1, -2) / math.sqrt(head)).masked_fill(~key_mask, float("-inf"))
+        y = (torch.softmax(scores, dim=-1) @ v).transpose(1, 2).reshape(b, t, c)
+        x = x + y @ w[l + "attention.output.dense.weight"].T + w[l + "attention.output.dense.bias"]
+        m = layer_norm(x, w[l + "LayerNorm.weight"], w[l + "LayerNorm.bias"], eps)
+        m = gelu(m @ w[l + "intermediate.dense.weight"].T + w[l + "intermediate.dense.bias"], act)
+        x = x + m @ w[l + "output.dense.weight"].T + w[l + "output.dense.bias"]
+    x = layer_norm(x, w[r + "encoder.LayerNorm.weight"], w[r + "encoder.LayerNorm.bias"], eps)
+    x = gelu(x @ w["lm_head.dense.weight"].T + w["lm_head.dense.bias"], "gelu")
+    x = layer_norm(x, w["lm_head.layer_norm.weight"], w["lm_head.layer_norm.bias"], eps)
+    tied = config.get("tie_word_embeddings", True)
+    decoder = w[r + "embeddings.word_embeddings.weight"] if tied else w["lm_head.decoder.weight"]
+    return x @ decoder.T + w["lm_head.bias"]
+
+
 def logits_of(directory, ids):
     with open(os.path.join(directory, "config.json")) as f:
         config = json.load(f)
-    if config.get("model_type") != "gpt2":
-        raise SystemExit(f"{directory}/config.json: model_type is {config.get('model_type')!r}, not gpt2")
+    model_type = config.get("model_type")
+    ids = torch.tensor(ids, dtype=torch.long)
     with torch.no_grad():
-        return forward(config, load_weights(directory), torch.tensor(ids, dtype=torch.long))
+        if model_type == "gpt2":
+            return forward(config, load_weights(directory), ids)
+        if model_type == "xlm-roberta-xl":
+            return forward_xlm_roberta_xl(config, load_weights(directory, gpt2=False), ids)
+    raise SystemExit(f"{directory}/config.json: model_type is {model_type!r}; this reference knows gpt2 and xlm-roberta-xl")
 
 
 # --- the golden fixture --------------------------------------------------------------------------------------------

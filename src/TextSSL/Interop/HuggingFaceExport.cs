@@ -10,14 +10,14 @@ namespace TextSSL.Interop;
 
 /// <summary>What an export wrote.</summary>
 /// <param name="Directory">The output directory.</param>
-/// <param name="Architecture">The Hugging Face architecture (<c>GPT2LMHeadModel</c>).</param>
+/// <param name="Architecture">The Hugging Face architecture (<c>GPT2LMHeadModel</c> or <c>XLMRobertaXLForMaskedLM</c>).</param>
 /// <param name="Files">The files written, relative to <paramref name="Directory"/>.</param>
 /// <param name="Notes">What the user should know (e.g. tokenizer files that could not be written).</param>
 public sealed record HuggingFaceExportResult(string Directory, string Architecture, IReadOnlyList<string> Files, IReadOnlyList<string> Notes);
 
 /// <summary>
 /// Writes a TextSSL checkpoint as a Hugging Face model directory: a decoder becomes <c>GPT2LMHeadModel</c>
-/// (<c>config.json</c>, <c>model.safetensors</c>, <c>generation_config.json</c>), with the TextSSL tokenizer copied into
+/// (<c>config.json</c>, <c>model.safetensors</c>, <c>generation_config.json</c>), an encoder <c>XLMRobertaXLForMaskedLM</c>, with the TextSSL tokenizer copied into
 /// <c>textssl-tokenizer/</c> and Hugging Face tokenizer files where TextSSL can write them.
 /// </summary>
 public static class HuggingFaceExport
@@ -31,11 +31,8 @@ public static class HuggingFaceExport
     /// <summary>Why an architecture cannot be exported, or null when it can.</summary>
     public static string? Blocker(TransformerConfig config)
     {
-        if (config.Kind == ModelKind.Encoder)
-            return "Kind is Encoder: encoder export is not implemented yet (RoBERTa-PreLayerNorm is not exact: it normalises the embeddings and TextSSL's " +
-                   "encoder does not; XLM-RoBERTa-XL matches but is not mapped yet); only decoders export (to GPT-2).";
         if (config.Positions == PositionKind.Rotary)
-            return "Positions is Rotary: GPT-2 has learned absolute positions only; train with learned positions to export.";
+            return "Positions is Rotary: GPT-2 and XLM-RoBERTa-XL have learned absolute positions only; train with learned positions to export.";
         return null;
     }
 
@@ -56,29 +53,40 @@ public static class HuggingFaceExport
         var notes = new List<string>();
         var files = new List<string>();
         var tokenizer = loaded.Tokenizer;
-        var eos = tokenizer.Specials.IdOf(SpecialTokenRole.EndOfText);
-        var bos = tokenizer.Specials.IdOf(SpecialTokenRole.BeginOfText) ?? eos; // GPT-2 uses <|endoftext|> for both
-        if (eos is null) notes.Add("the tokenizer has no end-of-text token: config.json has no bos/eos ids, so generation in transformers stops at max_length only.");
+        var encoder = info.Model.Kind == ModelKind.Encoder;
+        var architecture = encoder ? "XLMRobertaXLForMaskedLM" : "GPT2LMHeadModel";
+        var pad = tokenizer.Specials.IdOf(SpecialTokenRole.Pad);
+        if (encoder && XlmRobertaXlLayout.Blocker(pad) is { } encoderBlocker)
+            throw new TextSslException($"cannot export the encoder '{checkpoint}' to Hugging Face: {encoderBlocker}");
+        var eos = tokenizer.Specials.IdOf(encoder ? SpecialTokenRole.Sep : SpecialTokenRole.EndOfText);
+        var bos = encoder ? tokenizer.Specials.IdOf(SpecialTokenRole.Cls) : tokenizer.Specials.IdOf(SpecialTokenRole.BeginOfText) ?? eos; // GPT-2 uses <|endoftext|> for both
+        if (eos is null && !encoder) notes.Add("the tokenizer has no end-of-text token: config.json has no bos/eos ids, so generation in transformers stops at max_length only.");
         if (info.Model.VocabSize > tokenizer.VocabSize)
             notes.Add($"vocab_size is the model's padded {info.Model.VocabSize} (the tokenizer has {tokenizer.VocabSize} ids); ids from {tokenizer.VocabSize} up are never produced.");
-        if (!info.Model.Bias) notes.Add("the model has no biases; GPT-2's bias tensors are written as zeros.");
+        if (!info.Model.Bias) notes.Add($"the model has no biases; {(encoder ? "XLM-RoBERTa-XL" : "GPT-2")}'s bias tensors are written as zeros.");
+        if (encoder) notes.Add($"positions are numbered from pad_token_id + 1 = {pad + 1} as RoBERTa does: pass input_ids (not inputs_embeds) so transformers derives them.");
 
         AtomicDirectory.Write(outputDirectory, temp =>
         {
-            var weights = Gpt2Layout.Export(loaded.Model);
+            var weights = encoder ? XlmRobertaXlLayout.Export(loaded.Model, pad!.Value) : Gpt2Layout.Export(loaded.Model);
             try { SafetensorsFile.Write(Path.Combine(temp, HuggingFaceWeights.SingleFile), weights); }
             finally { foreach (var (_, t) in weights) t.Dispose(); }
             files.Add(HuggingFaceWeights.SingleFile);
 
-            WriteJson(Path.Combine(temp, Gpt2Config.FileName), Gpt2Config.Write(info.Model, bos, eos));
+            WriteJson(Path.Combine(temp, Gpt2Config.FileName), encoder
+                ? XlmRobertaXlLayout.Config(info.Model, pad!.Value, bos, eos, tokenizer.Specials.IdOf(SpecialTokenRole.Mask))
+                : Gpt2Config.Write(info.Model, bos, eos));
             files.Add(Gpt2Config.FileName);
-            WriteJson(Path.Combine(temp, "generation_config.json"), new JsonObject
+            if (!encoder)
             {
-                ["_from_model_config"] = true,
-                ["bos_token_id"] = bos,
-                ["eos_token_id"] = eos,
-            });
-            files.Add("generation_config.json");
+                WriteJson(Path.Combine(temp, "generation_config.json"), new JsonObject
+                {
+                    ["_from_model_config"] = true,
+                    ["bos_token_id"] = bos,
+                    ["eos_token_id"] = eos,
+                });
+                files.Add("generation_config.json");
+            }
 
             CopyDirectory(Path.Combine(loaded.Directory, ModelCheckpoint.TokenizerDirectory), Path.Combine(temp, TokenizerCopy));
             files.Add(TokenizerCopy + "/");
@@ -87,13 +95,13 @@ public static class HuggingFaceExport
             WriteJson(Path.Combine(temp, MarkerFile), new JsonObject
             {
                 ["format"] = "hf",
-                ["architecture"] = "GPT2LMHeadModel",
+                ["architecture"] = architecture,
                 ["source_checkpoint"] = Path.GetFullPath(loaded.Directory),
                 ["step"] = info.Step,
                 ["files"] = new JsonArray(files.Select(f => (JsonNode?)f).ToArray()),
             });
         });
-        return new HuggingFaceExportResult(Path.GetFullPath(outputDirectory), "GPT2LMHeadModel", [.. files, MarkerFile], notes);
+        return new HuggingFaceExportResult(Path.GetFullPath(outputDirectory), architecture, [.. files, MarkerFile], notes);
     }
 
     /// <summary>

@@ -94,14 +94,49 @@ public class HuggingFaceExportTests
     }
 
     [Test]
-    public void Encoders_and_rotary_positions_are_refused_naming_the_setting()
+    public void Rotary_positions_and_an_encoder_without_a_pad_token_are_refused_naming_the_setting()
     {
-        var tokenizer = InteropFixtures.Tokenizer();
+        var tokenizer = InteropFixtures.Tokenizer(); // <|endoftext|> only: no padding token
         var encoder = InteropFixtures.Checkpoint(Path.Combine(_dir, "enc"), tokenizer, Config(false, true) with { Kind = ModelKind.Encoder });
         var rotary = InteropFixtures.Checkpoint(Path.Combine(_dir, "rot"), tokenizer, Config(false, true) with { Positions = PositionKind.Rotary });
-        Assert.That(() => HuggingFaceExport.Export(encoder, Path.Combine(_dir, "hf1")), Throws.TypeOf<TextSslException>().With.Message.Contains("Kind is Encoder"));
+        Assert.That(() => HuggingFaceExport.Export(encoder, Path.Combine(_dir, "hf1")), Throws.TypeOf<TextSslException>().With.Message.Contains("no padding token"));
         Assert.That(() => HuggingFaceExport.Export(rotary, Path.Combine(_dir, "hf2")), Throws.TypeOf<TextSslException>().With.Message.Contains("Positions is Rotary"));
         Assert.That(Directory.Exists(Path.Combine(_dir, "hf1")) || Directory.Exists(Path.Combine(_dir, "hf2")), Is.False);
+    }
+
+    [Test]
+    public void An_encoder_exports_as_xlm_roberta_xl_with_positions_offset_past_the_pad_id()
+    {
+        var tokenizer = TinyModels.Tokenizer();
+        var pad = tokenizer.Specials.IdOf(TextSSL.Tokenization.SpecialTokenRole.Pad)!.Value;
+        var checkpoint = InteropFixtures.Checkpoint(Path.Combine(_dir, "enc"), tokenizer,
+            Config(false, true) with { Kind = ModelKind.Encoder, VocabSize = tokenizer.VocabSize });
+        var r = HuggingFaceExport.Export(checkpoint, Path.Combine(_dir, "hf"));
+        Assert.That(r.Architecture, Is.EqualTo("XLMRobertaXLForMaskedLM"));
+        Assert.That(r.Files, Does.Not.Contain("generation_config.json"));
+        var header = SafetensorsFile.ReadHeader(Path.Combine(r.Directory, "model.safetensors")).ToDictionary(e => e.Name);
+        Assert.That(header["roberta.embeddings.position_embeddings.weight"].Shape, Is.EqualTo(new long[] { 16 + pad + 1, 32 }));
+        Assert.That(header["roberta.encoder.layer.1.attention.self.query.weight"].Shape, Is.EqualTo(new long[] { 32, 32 }));
+        Assert.That(header["roberta.encoder.layer.1.intermediate.dense.weight"].Shape, Is.EqualTo(new long[] { 128, 32 }));
+        Assert.That(header.Keys, Does.Contain("lm_head.bias").And.Contain("lm_head.layer_norm.weight").And.Contain("roberta.encoder.LayerNorm.weight"));
+        Assert.That(header.Keys, Does.Not.Contain("lm_head.decoder.weight"), "a tied decoder is not stored");
+
+        using var loaded = ModelCheckpoint.Load(checkpoint, torch.CPU);
+        var ours = loaded.Model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        var weights = SafetensorsFile.Read(Path.Combine(r.Directory, "model.safetensors"));
+        using (var keyRows = ours["h.0.attn.c_attn.weight"].detach().narrow(0, 32, 32).contiguous())
+            Assert.That(weights["roberta.encoder.layer.0.attention.self.key.weight"].data<float>().ToArray(), Is.EqualTo(keyRows.data<float>().ToArray()));
+        using (var first = ours["wpe.weight"].detach().narrow(0, 0, 1).contiguous())
+            Assert.That(weights["roberta.embeddings.position_embeddings.weight"].narrow(0, pad + 1, 1).contiguous().data<float>().ToArray(), Is.EqualTo(first.data<float>().ToArray()));
+        foreach (var t in weights.Values) t.Dispose();
+
+        using var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(r.Directory, "config.json")));
+        Assert.That(config.RootElement.GetProperty("model_type").GetString(), Is.EqualTo("xlm-roberta-xl"));
+        Assert.That(config.RootElement.GetProperty("pad_token_id").GetInt32(), Is.EqualTo(pad));
+        Assert.That(config.RootElement.GetProperty("hidden_act").GetString(), Is.EqualTo("gelu"));
+        // Import reads GPT-2 only, and says so naming the field.
+        Assert.That(() => HuggingFaceImport.Import(r.Directory, Path.Combine(_dir, "back")), Throws.TypeOf<TextSslException>()
+            .With.Message.Contains("\"model_type\"").And.Message.Contains("xlm-roberta-xl"));
     }
 
     [Test]

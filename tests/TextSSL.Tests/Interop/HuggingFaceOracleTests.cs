@@ -25,26 +25,28 @@ public class HuggingFaceOracleTests
     [OneTimeSetUp]
     public void SetUp() => TorchRuntime.EnsureLoaded();
 
-    [TestCase(false, TestName = "Oracle: trained bias-free tied decoder")]
-    [TestCase(true, TestName = "Oracle: decoder with biases and a separate head")]
-    public void Exported_logits_match_the_pytorch_gpt2_reference(bool biasedUntied)
+    [TestCase(false, ModelKind.Decoder, TestName = "Oracle: trained bias-free tied decoder (GPT-2)")]
+    [TestCase(true, ModelKind.Decoder, TestName = "Oracle: decoder with biases and a separate head (GPT-2)")]
+    [TestCase(false, ModelKind.Encoder, TestName = "Oracle: bias-free tied encoder (XLM-RoBERTa-XL)")]
+    [TestCase(true, ModelKind.Encoder, TestName = "Oracle: encoder with biases and a separate head (XLM-RoBERTa-XL)")]
+    public void Exported_logits_match_the_pytorch_reference(bool biasedUntied, ModelKind kind)
     {
         var dir = Directory.CreateTempSubdirectory("textssl-hforacle-").FullName;
         try
         {
             var tokenizer = TinyModels.Tokenizer();
             Transformer model;
-            if (!biasedUntied) model = TinyModels.TrainedDecoder(tokenizer);
+            if (!biasedUntied && kind == ModelKind.Decoder) model = TinyModels.TrainedDecoder(tokenizer);
             else
             {
                 manual_seed(5);
-                model = new Transformer(TransformerConfig.Preset("tiny", ModelKind.Decoder, tokenizer.VocabSize) with { Bias = true, TiedEmbeddings = false });
+                model = new Transformer(TransformerConfig.Preset("tiny", kind, tokenizer.VocabSize) with { Bias = biasedUntied, TiedEmbeddings = !biasedUntied });
                 using (no_grad())
                     foreach (var (_, p) in model.named_parameters()) p.add_(randn_like(p) * 0.3); // logits of order 1, every tensor non-trivial
             }
             using (model)
                 ModelCheckpoint.Save(Path.Combine(dir, "ckpt"), model, tokenizer,
-                    new CheckpointInfo(ModelCheckpoint.FormatVersion, model.Config, "clm", tokenizer.Fingerprint, 0, null));
+                    new CheckpointInfo(ModelCheckpoint.FormatVersion, model.Config, kind == ModelKind.Encoder ? "mlm" : "clm", tokenizer.Fingerprint, 0, null));
             var hf = HuggingFaceExport.Export(Path.Combine(dir, "ckpt"), Path.Combine(dir, "hf")).Directory;
 
             long[][] ids = [tokenizer.Encode("the cat sat on the mat.").Select(i => (long)i).ToArray(), tokenizer.Encode("a dog ate the log. the").Select(i => (long)i).ToArray()];
