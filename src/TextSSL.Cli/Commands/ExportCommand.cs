@@ -11,8 +11,9 @@ internal static class ExportCommand
     {
         var command = new Command("export",
             "Write a checkpoint in another toolkit's format. --format hf writes a Hugging Face directory that transformers loads with " +
-            "AutoModelForCausalLM.from_pretrained: a decoder becomes GPT2LMHeadModel (config.json, model.safetensors, generation_config.json), " +
-            "and the checkpoint's tokenizer is copied into textssl-tokenizer/. Encoders and rotary positions are refused. " +
+            "AutoModelForCausalLM / AutoModelForMaskedLM.from_pretrained: a decoder becomes GPT2LMHeadModel (config.json, model.safetensors, " +
+            "generation_config.json), an encoder XLMRobertaXLForMaskedLM, and the checkpoint's tokenizer is copied into textssl-tokenizer/. " +
+            "Rotary positions are refused. " +
             "The output directory must be new, empty, or an earlier export (then it is replaced).");
         var model = new Option<string>("--model") { Description = "A checkpoint directory, or a run directory (its best/, else last/).", Required = true };
         var format = new Option<string>("--format") { Description = "Output format: hf (Hugging Face transformers).", DefaultValueFactory = _ => "hf" };
