@@ -62,7 +62,7 @@ public static class HuggingFaceExport
         var bos = encoder ? tokenizer.Specials.IdOf(SpecialTokenRole.Cls) : tokenizer.Specials.IdOf(SpecialTokenRole.BeginOfText) ?? eos; // GPT-2 uses <|endoftext|> for both
         if (eos is null && !encoder) notes.Add("the tokenizer has no end-of-text token: config.json has no bos/eos ids, so generation in transformers stops at max_length only.");
         if (info.Model.VocabSize > tokenizer.VocabSize)
-            notes.Add($"vocab_size is the model's padded {info.Model.VocabSize} (the tokenizer has {tokenizer.VocabSize} ids); ids from {tokenizer.VocabSize} up are never produced.");
+            notes.Add($"vocab_size is the model's padded {info.Model.VocabSize} (the tokenizer has {tokenizer.VocabSize} ids); the tokenizer never produces ids from {tokenizer.VocabSize} up.");
         if (!info.Model.Bias) notes.Add($"the model has no biases; {(encoder ? "XLM-RoBERTa-XL" : "GPT-2")}'s bias tensors are written as zeros.");
         if (encoder) notes.Add($"positions are numbered from pad_token_id + 1 = {pad + 1} as RoBERTa does: pass input_ids (not inputs_embeds) so transformers derives them.");
 
