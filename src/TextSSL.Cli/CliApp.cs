@@ -18,6 +18,8 @@ public static class CliApp
         root.Subcommands.Add(FillMaskCommand.Create());
         root.Subcommands.Add(ProbeCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(ExportCommand.Create());
+        root.Subcommands.Add(ImportCommand.Create());
         return root;
     }
 }
