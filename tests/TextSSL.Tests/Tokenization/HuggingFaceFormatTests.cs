@@ -114,10 +114,12 @@ public class HuggingFaceFormatTests
     }
 
     [Test]
-    public void Writing_a_char_tokenizer_says_it_has_no_hugging_face_form()
+    public void Writing_a_wordpiece_tokenizer_says_it_has_no_hugging_face_form()
     {
-        Assert.That(() => HuggingFaceTokenizerFormat.Write(CharTokenizer.Train("abc"), _dir.Path("char-hf")),
-            Throws.InstanceOf<TextSslException>().With.Message.Contains("char"));
+        ForeignFiles.WriteBertVocab(_dir.Path("bert-for-hf"));
+        Assert.That(() => HuggingFaceTokenizerFormat.Write(TokenizerStore.Open(_dir.Path("bert-for-hf")), _dir.Path("bert-hf")),
+            Throws.InstanceOf<TextSslException>().With.Message.Contains("wordpiece"));
+        Assert.That(Directory.Exists(_dir.Path("bert-hf")), Is.False, "nothing is written");
     }
 
     [TestCase("""{"model":{"type":"Unigram","vocab":[]}}""", "model type 'Unigram'")]

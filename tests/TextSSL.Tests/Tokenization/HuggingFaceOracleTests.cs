@@ -67,6 +67,17 @@ public class HuggingFaceOracleTests
         CompareWithOracle(cl100k, Path.Combine(dir, "tokenizer.json"));
     }
 
+    [TestCase(false)]
+    [TestCase(true)]
+    public void Hugging_Face_gives_a_TextSSL_char_tokenizer_the_same_ids(bool replaceUnknown)
+    {
+        // without an unknown token, the vocabulary must cover every text; with one, only Moby-Dick's characters are known
+        var chars = CharTokenizer.Train(TestText.MobyDick + (replaceUnknown ? "" : string.Concat(Texts())), SpecialTokens.StandardRoles, replaceUnknown);
+        var dir = _dir.Path("char-" + replaceUnknown);
+        TextSSL.Tokenization.HuggingFace.HuggingFaceTokenizerFormat.Write(chars, dir);
+        CompareWithOracle(chars, Path.Combine(dir, "tokenizer.json"), compareDecoded: !replaceUnknown);
+    }
+
     [Test]
     public void A_byte_level_bpe_trained_by_Hugging_Face_opens_in_TextSSL_with_the_same_ids()
     {

@@ -34,7 +34,7 @@ public static class HuggingFaceTokenizerFormat
     private static readonly JsonWriterOptions WriterOptions = new() { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>Whether <see cref="Write"/> supports this tokenizer.</summary>
-    public static bool CanWrite(TextTokenizer tokenizer) => tokenizer is ByteLevelBpeTokenizer or TiktokenTextTokenizer or VocabMergesTokenizer;
+    public static bool CanWrite(TextTokenizer tokenizer) => tokenizer is ByteLevelBpeTokenizer or TiktokenTextTokenizer or VocabMergesTokenizer or CharTokenizer;
 
     /// <summary>
     /// Writes <c>tokenizer.json</c>, <c>vocab.json</c>, <c>merges.txt</c>, <c>tokenizer_config.json</c> and
@@ -42,30 +42,33 @@ public static class HuggingFaceTokenizerFormat
     /// needed; each file written atomically), so that <c>AutoTokenizer.from_pretrained(directory)</c> and
     /// <c>Tokenizer.from_file</c> load it with the ids TextSSL gives.
     /// </summary>
-    /// <param name="tokenizer">A byte-level BPE tokenizer (see <see cref="CanWrite"/>).</param>
+    /// <param name="tokenizer">A byte-level BPE or character tokenizer (see <see cref="CanWrite"/>); a character tokenizer gets no vocab.json/merges.txt.</param>
     /// <param name="directory">The target directory.</param>
     /// <param name="modelMaxLength">The model's context length, recorded as <c>model_max_length</c>; null leaves it out.</param>
     /// <returns>The names of the files written.</returns>
-    /// <exception cref="TextSslException">The tokenizer has no Hugging Face form (character-level, WordPiece).</exception>
+    /// <exception cref="TextSslException">The tokenizer has no Hugging Face form here (WordPiece).</exception>
     public static IReadOnlyList<string> Write(TextTokenizer tokenizer, string directory, int? modelMaxLength = null)
     {
-        var bpe = ByteLevelSource.From(tokenizer);
-        Directory.CreateDirectory(directory);
-        var files = new List<(string, byte[])>
+        var files = new List<(string, byte[])>();
+        if (tokenizer is CharTokenizer chars) files.Add((TokenizerFile, CharTokenizerJson(chars)));
+        else
         {
-            (TokenizerFile, TokenizerJson(bpe)),
-            (VocabMergesTokenizer.VocabFile, Json(w => WriteVocab(w, bpe.Vocab))),
-            (VocabMergesTokenizer.MergesFile, MergesTxt(bpe.Merges)),
-            (ConfigFile, Json(w => WriteConfig(w, tokenizer.Specials, modelMaxLength))),
-            (SpecialTokensMapFile, Json(w => WriteSpecialTokensMap(w, tokenizer.Specials))),
-        };
+            var bpe = ByteLevelSource.From(tokenizer);
+            files.Add((TokenizerFile, TokenizerJson(bpe)));
+            files.Add((VocabMergesTokenizer.VocabFile, Json(w => WriteVocab(w, bpe.Vocab))));
+            files.Add((VocabMergesTokenizer.MergesFile, MergesTxt(bpe.Merges)));
+        }
+        files.Add((ConfigFile, Json(w => WriteConfig(w, tokenizer.Specials, modelMaxLength))));
+        files.Add((SpecialTokensMapFile, Json(w => WriteSpecialTokensMap(w, tokenizer.Specials))));
+        Directory.CreateDirectory(directory);
         foreach (var (name, bytes) in files) AtomicFile.Write(Path.Combine(directory, name), s => s.Write(bytes));
         return files.Select(f => f.Item1).ToList();
     }
 
     /// <summary>The bytes of the Hugging Face <c>tokenizer.json</c> for <paramref name="tokenizer"/>.</summary>
     /// <exception cref="TextSslException">The tokenizer has no Hugging Face form.</exception>
-    public static byte[] TokenizerJson(TextTokenizer tokenizer) => TokenizerJson(ByteLevelSource.From(tokenizer));
+    public static byte[] TokenizerJson(TextTokenizer tokenizer) =>
+        tokenizer is CharTokenizer chars ? CharTokenizerJson(chars) : TokenizerJson(ByteLevelSource.From(tokenizer));
 
     /// <summary>
     /// Reads a Hugging Face <c>tokenizer.json</c> (the file, or a directory holding it): byte-level BPE or WordPiece.
@@ -88,20 +91,7 @@ public static class HuggingFaceTokenizerFormat
         w.WriteString("version", "1.0");
         w.WriteNull("truncation");
         w.WriteNull("padding");
-        w.WriteStartArray("added_tokens");
-        foreach (var s in bpe.Specials.All.OrderBy(s => s.Id))
-        {
-            w.WriteStartObject();
-            w.WriteNumber("id", s.Id);
-            w.WriteString("content", s.Text);
-            w.WriteBoolean("single_word", false);
-            w.WriteBoolean("lstrip", false);
-            w.WriteBoolean("rstrip", false);
-            w.WriteBoolean("normalized", false);
-            w.WriteBoolean("special", true);
-            w.WriteEndObject();
-        }
-        w.WriteEndArray();
+        WriteAddedTokens(w, bpe.Specials);
         w.WriteNull("normalizer");
         w.WriteStartObject("pre_tokenizer");
         w.WriteString("type", "Sequence");
@@ -138,6 +128,60 @@ public static class HuggingFaceTokenizerFormat
         w.WriteEndObject();
         w.WriteEndObject();
     });
+
+    /// <summary>
+    /// A character tokenizer as Hugging Face expresses it: every code point its own pre-token (<c>Split</c> on
+    /// <c>[\s\S]</c>), a <c>WordLevel</c> model over the characters and special tokens, the <c>Fuse</c> decoder (no spaces
+    /// between tokens). An unseen character fails in both unless the tokenizer has an unknown token.
+    /// </summary>
+    private static byte[] CharTokenizerJson(CharTokenizer chars) => Json(w =>
+    {
+        w.WriteStartObject();
+        w.WriteString("version", "1.0");
+        w.WriteNull("truncation");
+        w.WriteNull("padding");
+        WriteAddedTokens(w, chars.Specials);
+        w.WriteNull("normalizer");
+        w.WriteStartObject("pre_tokenizer");
+        w.WriteString("type", "Split");
+        w.WriteStartObject("pattern");
+        w.WriteString("Regex", @"[\s\S]");
+        w.WriteEndObject();
+        w.WriteString("behavior", "Isolated");
+        w.WriteBoolean("invert", false);
+        w.WriteEndObject();
+        w.WriteNull("post_processor");
+        w.WriteStartObject("decoder");
+        w.WriteString("type", "Fuse");
+        w.WriteEndObject();
+        w.WriteStartObject("model");
+        w.WriteString("type", "WordLevel");
+        w.WriteStartObject("vocab");
+        for (var i = 0; i < chars.Characters.Count; i++) w.WriteNumber(chars.Characters[i], i);
+        foreach (var s in chars.Specials.All) w.WriteNumber(s.Text, s.Id);
+        w.WriteEndObject();
+        w.WriteString("unk_token", chars.Specials[SpecialTokenRole.Unknown]?.Text ?? "[UNK]");
+        w.WriteEndObject();
+        w.WriteEndObject();
+    });
+
+    private static void WriteAddedTokens(Utf8JsonWriter w, SpecialTokens specials)
+    {
+        w.WriteStartArray("added_tokens");
+        foreach (var s in specials.All.OrderBy(s => s.Id))
+        {
+            w.WriteStartObject();
+            w.WriteNumber("id", s.Id);
+            w.WriteString("content", s.Text);
+            w.WriteBoolean("single_word", false);
+            w.WriteBoolean("lstrip", false);
+            w.WriteBoolean("rstrip", false);
+            w.WriteBoolean("normalized", false);
+            w.WriteBoolean("special", true);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+    }
 
     private static void WriteByteLevel(Utf8JsonWriter w, bool trimOffsets)
     {
@@ -229,7 +273,7 @@ public static class HuggingFaceTokenizerFormat
             VocabMergesTokenizer v => new ByteLevelSource(
                 WithSpecials(v.Vocabulary.OrderBy(kv => kv.Value).ToList(), v.Specials),
                 v.MergeLines.Select(SplitMerge).ToList(), v.Pattern, v.Specials, v.IgnoreMerges),
-            _ => throw new TextSslException($"a {tokenizer.Kind} tokenizer has no Hugging Face tokenizer.json form here; TextSSL writes byte-level BPE tokenizers (bpe, tiktoken, vocab-merges)."),
+            _ => throw new TextSslException($"a {tokenizer.Kind} tokenizer has no Hugging Face tokenizer.json form here; TextSSL writes byte-level BPE (bpe, tiktoken, vocab-merges) and char tokenizers."),
         };
 
         private static ByteLevelSource FromRanks(IReadOnlyList<byte[]?> tokens, string pattern, SpecialTokens specials)
