@@ -104,6 +104,11 @@ public class HuggingFaceOracleTests
         Assert.That(opened, Is.InstanceOf<WordPieceTextTokenizer>());
         Assert.That(opened.Specials.IdOf(SpecialTokenRole.Mask), Is.EqualTo(4));
         CompareWithOracle(opened, Path.Combine(dir, "tokenizer.json"), compareDecoded: false);
+        // and written back by TextSSL, Hugging Face reads the same ids from it
+        TextSSL.Tokenization.HuggingFace.HuggingFaceTokenizerFormat.Write(opened, _dir.Path("hf-wordpiece-rewritten"));
+        CompareWithOracle(opened, _dir.Path("hf-wordpiece-rewritten", "tokenizer.json"), compareDecoded: false);
+        TokenizerStore.Save(opened, _dir.Path("hf-wordpiece-saved"));
+        Assert.That(TokenizerStore.Load(_dir.Path("hf-wordpiece-saved")).Encode("Call me Ishmael.\r\nnaïve café"), Is.EqualTo(opened.Encode("Call me Ishmael.\r\nnaïve café")));
     }
 
     private void CompareWithOracle(TextTokenizer ours, string tokenizerJson, bool compareDecoded = true)

@@ -34,7 +34,8 @@ public static class HuggingFaceTokenizerFormat
     private static readonly JsonWriterOptions WriterOptions = new() { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>Whether <see cref="Write"/> supports this tokenizer.</summary>
-    public static bool CanWrite(TextTokenizer tokenizer) => tokenizer is ByteLevelBpeTokenizer or TiktokenTextTokenizer or VocabMergesTokenizer or CharTokenizer;
+    public static bool CanWrite(TextTokenizer tokenizer) =>
+        tokenizer is ByteLevelBpeTokenizer or TiktokenTextTokenizer or VocabMergesTokenizer or CharTokenizer or WordPieceTextTokenizer { HuggingFaceRules: true };
 
     /// <summary>
     /// Writes <c>tokenizer.json</c>, <c>vocab.json</c>, <c>merges.txt</c>, <c>tokenizer_config.json</c> and
@@ -42,15 +43,16 @@ public static class HuggingFaceTokenizerFormat
     /// needed; each file written atomically), so that <c>AutoTokenizer.from_pretrained(directory)</c> and
     /// <c>Tokenizer.from_file</c> load it with the ids TextSSL gives.
     /// </summary>
-    /// <param name="tokenizer">A byte-level BPE or character tokenizer (see <see cref="CanWrite"/>); a character tokenizer gets no vocab.json/merges.txt.</param>
+    /// <param name="tokenizer">A byte-level BPE, character, or Hugging Face WordPiece tokenizer (see <see cref="CanWrite"/>); only byte-level BPE gets vocab.json/merges.txt.</param>
     /// <param name="directory">The target directory.</param>
     /// <param name="modelMaxLength">The model's context length, recorded as <c>model_max_length</c>; null leaves it out.</param>
     /// <returns>The names of the files written.</returns>
-    /// <exception cref="TextSslException">The tokenizer has no Hugging Face form here (WordPiece).</exception>
+    /// <exception cref="TextSslException">The tokenizer has no Hugging Face form with the same ids (a WordPiece opened from a bare vocab.txt).</exception>
     public static IReadOnlyList<string> Write(TextTokenizer tokenizer, string directory, int? modelMaxLength = null)
     {
         var files = new List<(string, byte[])>();
         if (tokenizer is CharTokenizer chars) files.Add((TokenizerFile, CharTokenizerJson(chars)));
+        else if (tokenizer is WordPieceTextTokenizer wordPiece) files.Add((TokenizerFile, WordPieceJson(wordPiece)));
         else
         {
             var bpe = ByteLevelSource.From(tokenizer);
@@ -68,7 +70,9 @@ public static class HuggingFaceTokenizerFormat
     /// <summary>The bytes of the Hugging Face <c>tokenizer.json</c> for <paramref name="tokenizer"/>.</summary>
     /// <exception cref="TextSslException">The tokenizer has no Hugging Face form.</exception>
     public static byte[] TokenizerJson(TextTokenizer tokenizer) =>
-        tokenizer is CharTokenizer chars ? CharTokenizerJson(chars) : TokenizerJson(ByteLevelSource.From(tokenizer));
+        tokenizer is CharTokenizer chars ? CharTokenizerJson(chars)
+        : tokenizer is WordPieceTextTokenizer wordPiece ? WordPieceJson(wordPiece)
+        : TokenizerJson(ByteLevelSource.From(tokenizer));
 
     /// <summary>
     /// Reads a Hugging Face <c>tokenizer.json</c> (the file, or a directory holding it): byte-level BPE or WordPiece.
@@ -164,6 +168,50 @@ public static class HuggingFaceTokenizerFormat
         w.WriteEndObject();
         w.WriteEndObject();
     });
+
+    /// <summary>A WordPiece tokenizer read from Hugging Face's files, written back in BERT's form (no post-processor: TextSSL adds no [CLS]/[SEP] in Encode).</summary>
+    private static byte[] WordPieceJson(WordPieceTextTokenizer wordPiece)
+    {
+        if (!wordPiece.HuggingFaceRules)
+            throw new TextSslException("this wordpiece tokenizer was opened from a vocab.txt and encodes by Microsoft.ML.Tokenizers' BERT rules, " +
+                                       "which differ from Hugging Face's (line breaks, tabs, accents); it has no Hugging Face form with the same ids. " +
+                                       "Open the model's Hugging Face tokenizer.json instead.");
+        var tokens = wordPiece.Tokens();
+        return Json(w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("version", "1.0");
+            w.WriteNull("truncation");
+            w.WriteNull("padding");
+            WriteAddedTokens(w, wordPiece.Specials);
+            w.WriteStartObject("normalizer");
+            w.WriteString("type", "BertNormalizer");
+            w.WriteBoolean("clean_text", true);
+            w.WriteBoolean("handle_chinese_chars", true);
+            w.WriteNull("strip_accents");
+            w.WriteBoolean("lowercase", wordPiece.LowerCase);
+            w.WriteEndObject();
+            w.WriteStartObject("pre_tokenizer");
+            w.WriteString("type", "BertPreTokenizer");
+            w.WriteEndObject();
+            w.WriteNull("post_processor");
+            w.WriteStartObject("decoder");
+            w.WriteString("type", "WordPiece");
+            w.WriteString("prefix", "##");
+            w.WriteBoolean("cleanup", true);
+            w.WriteEndObject();
+            w.WriteStartObject("model");
+            w.WriteString("type", "WordPiece");
+            w.WriteString("unk_token", wordPiece.Specials[SpecialTokenRole.Unknown]?.Text ?? "[UNK]");
+            w.WriteString("continuing_subword_prefix", "##");
+            w.WriteNumber("max_input_chars_per_word", 100);
+            w.WriteStartObject("vocab");
+            for (var i = 0; i < tokens.Count; i++) w.WriteNumber(tokens[i], i);
+            w.WriteEndObject();
+            w.WriteEndObject();
+            w.WriteEndObject();
+        });
+    }
 
     private static void WriteAddedTokens(Utf8JsonWriter w, SpecialTokens specials)
     {

@@ -86,6 +86,15 @@ public sealed class WordPieceTextTokenizer : TextTokenizer
         return new WordPieceTextTokenizer(directory, vocab, lowerCase ?? DetectLowerCase(directory, vocab));
     }
 
+    /// <summary>The vocabulary in id order.</summary>
+    internal IReadOnlyList<string> Tokens()
+    {
+        var tokens = new List<string>();
+        using var reader = new StreamReader(new MemoryStream(_vocab, writable: false));
+        while (reader.ReadLine() is { } line) tokens.Add(line);
+        return tokens;
+    }
+
     /// <summary>Builds the tokenizer from <c>vocab.txt</c> bytes (one token per line, id = line number).</summary>
     internal static WordPieceTextTokenizer Create(string source, byte[] vocab, bool lowerCase) => new(source, vocab, lowerCase, huggingFaceRules: true);
 
