@@ -132,7 +132,7 @@ internal static class HuggingFaceTokenizerReader
         var sb = new StringBuilder();
         foreach (var token in byId.Values)
         {
-            if (token.Contains('\n')) throw new TextSslException($"{path}: a WordPiece token contains a newline, which vocab.txt cannot hold.");
+            if (token.Contains('\n') || token.Contains('\r')) throw new TextSslException($"{path}: a WordPiece token contains a line break, which vocab.txt cannot hold.");
             sb.Append(token).Append('\n');
         }
         return WordPieceTextTokenizer.Create(path, new UTF8Encoding(false).GetBytes(sb.ToString()), lowerCase);
