@@ -39,7 +39,7 @@ internal static class TokenizerCommand
         var threads = new Option<int>("--threads") { Description = "Counting threads (default: all cores).", DefaultValueFactory = _ => 0 };
         var output = new Option<string>("--out", "-o") { Description = "Directory to write the tokenizer to (replaced atomically if it exists).", Required = true };
         var cmd = new Command("train", "Train a byte-level BPE (GPT-2/GPT-4 style) on text files. Deterministic: the same input and options give byte-identical files. " +
-                                       "Writes vocab.tiktoken (loadable by Microsoft.ML.Tokenizers' TiktokenTokenizer), tokenizer.json and fingerprint.txt.")
+                                       "Writes vocab.tiktoken (loadable by Microsoft.ML.Tokenizers' TiktokenTokenizer), textssl-tokenizer.json, fingerprint.txt and Hugging Face's tokenizer.json, vocab.json, merges.txt.")
         {
             input, vocab, pattern, special, noSpecials, replace, threads, output,
         };

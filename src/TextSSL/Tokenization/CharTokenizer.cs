@@ -98,14 +98,15 @@ public sealed class CharTokenizer : TextTokenizer
     }
 
     /// <inheritdoc/>
-    public override void Save(string directory)
+    public override void Save(string directory) => WriteOwnFiles(directory);
+
+    /// <inheritdoc/>
+    protected override IReadOnlyList<KeyValuePair<string, byte[]>> SerializeFiles()
     {
-        Directory.CreateDirectory(directory);
         // One code point per line, escaped as hex so newlines and controls survive any editor.
         var lines = _chars.Select(c => char.ConvertToUtf32(c, 0).ToString("X", CultureInfo.InvariantCulture));
-        AtomicFile.WriteAllText(Path.Combine(directory, VocabFile), string.Join('\n', lines) + "\n");
         var sidecar = new TokenizerSidecar("char", 1, null, _specials.All.Select(SpecialTokenEntry.From).ToList(), ReplaceUnknown);
-        AtomicFile.WriteAllText(Path.Combine(directory, TokenizerFiles.Sidecar), JsonSerializer.Serialize(sidecar, TokenizerSidecar.Json));
+        return [new(VocabFile, new UTF8Encoding(false).GetBytes(string.Join('\n', lines) + "\n")), new(TokenizerFiles.Sidecar, SidecarBytes(sidecar))];
     }
 
     /// <summary>Loads a tokenizer saved by <see cref="Save"/>.</summary>

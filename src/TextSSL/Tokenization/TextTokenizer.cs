@@ -1,4 +1,6 @@
 using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
 
 namespace TextSSL.Tokenization;
 
@@ -26,13 +28,26 @@ public abstract class TextTokenizer
     /// <summary>Writes the tokenizer's files to <paramref name="directory"/> (created if needed).</summary>
     public abstract void Save(string directory);
 
-    /// <summary>A stable hash of the tokenizer's saved files; equal fingerprints mean equal encodings.</summary>
+    /// <summary>
+    /// The tokenizer's own files (name and bytes, the sidecar under <see cref="TokenizerFiles.Sidecar"/>) exactly as
+    /// <see cref="Save"/> writes them; the fingerprint hashes these. Null (the default) for a tokenizer that can only
+    /// save to disk: its fingerprint then comes from a temporary directory.
+    /// </summary>
+    protected virtual IReadOnlyList<KeyValuePair<string, byte[]>>? SerializeFiles() => null;
+
+    /// <summary>A stable hash of the tokenizer's own files; equal fingerprints mean equal encodings.</summary>
+    /// <remarks>
+    /// Computed from the files' bytes in memory. The value is the one earlier versions computed from a saved directory
+    /// (the sidecar is hashed under its former name <c>tokenizer.json</c>), so manifests and checkpoints written before
+    /// still match.
+    /// </remarks>
     public string Fingerprint => _fingerprint ??= ComputeFingerprint();
 
     private string? _fingerprint;
 
     private string ComputeFingerprint()
     {
+        if (SerializeFiles() is { } files) return Hash(files.Select(f => (HashedName(f.Key), f.Value)));
         var dir = Directory.CreateTempSubdirectory("textssl-fp-");
         try
         {
@@ -42,27 +57,50 @@ public abstract class TextTokenizer
         finally { dir.Delete(recursive: true); }
     }
 
-    /// <summary>The fingerprint of a saved tokenizer directory: sha256 over its files' names and bytes, in ordinal name order.</summary>
+    /// <summary>Writes <see cref="SerializeFiles"/> into <paramref name="directory"/>, each file atomically.</summary>
+    private protected void WriteOwnFiles(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        foreach (var (name, bytes) in SerializeFiles()!) AtomicFile.Write(Path.Combine(directory, name), s => s.Write(bytes));
+    }
+
+    /// <summary>The sidecar's bytes as every built-in tokenizer writes them.</summary>
+    private protected static byte[] SidecarBytes(TokenizerSidecar sidecar) =>
+        new UTF8Encoding(false).GetBytes(JsonSerializer.Serialize(sidecar, TokenizerSidecar.Json));
+
+    /// <summary>
+    /// The fingerprint of a saved tokenizer directory. For a TextSSL directory: sha256 over the names and bytes of the
+    /// sidecar and the files its kind reads (files written beside them for other toolkits, such as Hugging Face's, are
+    /// not part of it). For any other directory: over every file but <c>fingerprint.txt</c>. Names in ordinal order.
+    /// </summary>
     public static string FingerprintOf(string directory)
     {
-        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        foreach (var file in Directory.GetFiles(directory).Order(StringComparer.Ordinal))
+        var sidecar = TokenizerFiles.FindSidecar(directory);
+        var kind = sidecar is null ? null : TokenizerFiles.KindOf(sidecar);
+        if (kind is not null && TokenizerFiles.DataFiles(kind) is { } dataFiles)
         {
-            var name = Path.GetFileName(file);
-            if (name == TokenizerFiles.FingerprintFile) continue;
-            sha.AppendData(System.Text.Encoding.UTF8.GetBytes(name + "\n"));
-            sha.AppendData(File.ReadAllBytes(file));
+            var files = new List<(string, byte[])> { (TokenizerFiles.LegacySidecar, File.ReadAllBytes(sidecar!)) };
+            foreach (var name in dataFiles)
+            {
+                var path = Path.Combine(directory, name);
+                if (File.Exists(path)) files.Add((name, File.ReadAllBytes(path)));
+            }
+            return Hash(files);
+        }
+        return Hash(Directory.GetFiles(directory).Select(Path.GetFileName).Where(n => n != TokenizerFiles.FingerprintFile)
+            .Select(n => (n!, File.ReadAllBytes(Path.Combine(directory, n!)))));
+    }
+
+    private static string HashedName(string name) => name == TokenizerFiles.Sidecar ? TokenizerFiles.LegacySidecar : name;
+
+    private static string Hash(IEnumerable<(string Name, byte[] Bytes)> files)
+    {
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var (name, bytes) in files.OrderBy(f => f.Name, StringComparer.Ordinal))
+        {
+            sha.AppendData(Encoding.UTF8.GetBytes(name + "\n"));
+            sha.AppendData(bytes);
         }
         return "sha256:" + Convert.ToHexStringLower(sha.GetHashAndReset())[..32];
     }
-}
-
-/// <summary>File names shared by every saved tokenizer.</summary>
-public static class TokenizerFiles
-{
-    /// <summary>The JSON sidecar naming the kind and the special tokens.</summary>
-    public const string Sidecar = "tokenizer.json";
-
-    /// <summary>The recorded fingerprint, checked on load to catch tampered or missing files.</summary>
-    public const string FingerprintFile = "fingerprint.txt";
 }

@@ -28,6 +28,14 @@ public sealed record TokenizerSidecar(
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public bool? LowerCase { get; init; }
 
+    /// <summary>Gets whether a pre-token found whole in the vocabulary is one token without applying merges (Hugging Face's <c>ignore_merges</c>; vocab-merges kind).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public bool? IgnoreMerges { get; init; }
+
+    /// <summary>Gets whether WordPiece encodes by Hugging Face's BERT rules (a tokenizer read from Hugging Face's <c>tokenizer.json</c>).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public bool? HuggingFaceRules { get; init; }
+
     /// <summary>Serializer options for sidecars and other TextSSL JSON files.</summary>
     public static readonly JsonSerializerOptions Json = new()
     {

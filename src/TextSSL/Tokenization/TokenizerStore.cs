@@ -1,5 +1,6 @@
 using System.Text.Json;
 using TextSSL.Tokenization.Bpe;
+using TextSSL.Tokenization.HuggingFace;
 using TextSSL.Tokenization.Pretrained;
 
 namespace TextSSL.Tokenization;
@@ -19,22 +20,25 @@ public static class TokenizerStore
         });
 
     /// <summary>
-    /// Opens a tokenizer by directory or name: a directory saved by <see cref="Save"/>; a directory of another toolkit's
-    /// files (<c>vocab.json</c> + <c>merges.txt</c>, BERT <c>vocab.txt</c>, or one <c>*.tiktoken</c> rank file); a
-    /// <c>.tiktoken</c> file; or a built-in name (<c>gpt2</c>, <c>r50k</c>, <c>cl100k</c>, <c>o200k</c>), optionally with
-    /// <c>+specials</c> (<c>gpt2+specials</c>) to add the standard roles it lacks (<c>[MASK]</c>, <c>[CLS]</c>, <c>[SEP]</c>, <c>[PAD]</c>) after its vocabulary.
+    /// Opens a tokenizer by directory or name: a directory saved by <see cref="Save"/> (or by an earlier version, whose
+    /// sidecar was named <c>tokenizer.json</c>); a Hugging Face directory or <c>tokenizer.json</c> file (byte-level BPE
+    /// or WordPiece); a directory of another toolkit's files (<c>vocab.json</c> + <c>merges.txt</c>, BERT <c>vocab.txt</c>,
+    /// or one <c>*.tiktoken</c> rank file); a <c>.tiktoken</c> file; or a built-in name (<c>gpt2</c>, <c>r50k</c>,
+    /// <c>cl100k</c>, <c>o200k</c>), optionally with <c>+specials</c> (<c>gpt2+specials</c>) to add the standard roles it
+    /// lacks (<c>[MASK]</c>, <c>[CLS]</c>, <c>[SEP]</c>, <c>[PAD]</c>) after its vocabulary.
     /// </summary>
-    /// <exception cref="TextSslException">Neither a tokenizer directory nor a known name.</exception>
+    /// <exception cref="TextSslException">Neither a tokenizer directory nor a known name, or files TextSSL cannot read.</exception>
     public static TextTokenizer Open(string directoryOrName)
     {
         if (Directory.Exists(directoryOrName))
         {
-            var sidecar = Path.Combine(directoryOrName, TokenizerFiles.Sidecar);
-            if (File.Exists(sidecar) && IsTextSslSidecar(sidecar)) return Load(directoryOrName);
+            if (TokenizerFiles.FindSidecar(directoryOrName) is not null) return Load(directoryOrName);
             return OpenForeign(directoryOrName);
         }
         if (File.Exists(directoryOrName) && directoryOrName.EndsWith(".tiktoken", StringComparison.OrdinalIgnoreCase))
             return TiktokenTextTokenizer.FromRankFile(directoryOrName);
+        if (File.Exists(directoryOrName) && directoryOrName.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
+            return HuggingFaceTokenizerFormat.Read(directoryOrName);
         if (TiktokenEncoding.Find(directoryOrName) is not null) return TiktokenTextTokenizer.FromName(directoryOrName);
         const string withSpecials = "+specials";
         if (directoryOrName.EndsWith(withSpecials, StringComparison.OrdinalIgnoreCase) && TiktokenEncoding.Find(directoryOrName[..^withSpecials.Length]) is not null)
@@ -44,6 +48,7 @@ public static class TokenizerStore
 
     private static TextTokenizer OpenForeign(string directory)
     {
+        if (File.Exists(Path.Combine(directory, HuggingFaceTokenizerFormat.TokenizerFile))) return HuggingFaceTokenizerFormat.Read(directory);
         if (File.Exists(Path.Combine(directory, VocabMergesTokenizer.VocabFile)) && File.Exists(Path.Combine(directory, VocabMergesTokenizer.MergesFile)))
             return VocabMergesTokenizer.FromDirectory(directory);
         if (File.Exists(Path.Combine(directory, WordPieceTextTokenizer.VocabFile))) return WordPieceTextTokenizer.FromDirectory(directory);
@@ -51,18 +56,7 @@ public static class TokenizerStore
         if (rankFiles.Length == 1) return TiktokenTextTokenizer.FromRankFile(rankFiles[0]);
         if (rankFiles.Length > 1)
             throw new TextSslException($"'{directory}' holds {rankFiles.Length} .tiktoken files; open one of them by its path.");
-        throw new TextSslException($"'{directory}' holds no tokenizer: expected a TextSSL {TokenizerFiles.Sidecar}, vocab.json + merges.txt, vocab.txt, or a .tiktoken file.");
-    }
-
-    private static bool IsTextSslSidecar(string path)
-    {
-        // Hugging Face directories also have a tokenizer.json, in a different format: ours has a "kind".
-        try
-        {
-            using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
-            return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("kind", out var kind) && kind.ValueKind == JsonValueKind.String;
-        }
-        catch (JsonException) { return true; } // let Load report the broken file
+        throw new TextSslException($"'{directory}' holds no tokenizer: expected a TextSSL {TokenizerFiles.Sidecar}, a Hugging Face tokenizer.json, vocab.json + merges.txt, vocab.txt, or a .tiktoken file.");
     }
 
     /// <summary>
@@ -72,7 +66,7 @@ public static class TokenizerStore
     public static TextTokenizer Load(string directory)
     {
         if (!Directory.Exists(directory)) throw new TextSslException($"tokenizer directory '{directory}' does not exist.");
-        var sidecarPath = Path.Combine(directory, TokenizerFiles.Sidecar);
+        var sidecarPath = TokenizerFiles.FindSidecar(directory) ?? Path.Combine(directory, TokenizerFiles.Sidecar);
         if (!File.Exists(sidecarPath)) throw new TextSslException($"'{directory}' is not a TextSSL tokenizer: {TokenizerFiles.Sidecar} is missing.");
         var recordedPath = Path.Combine(directory, TokenizerFiles.FingerprintFile);
         if (File.Exists(recordedPath))

@@ -19,7 +19,7 @@ internal static class ForeignFiles
         return map;
     }
 
-    /// <summary>A GPT-2-style vocab.json + merges.txt: the 256 bytes, merges "Ġ t", "h e", "Ġt he", and &lt;|endoftext|&gt;; plus a Hugging Face tokenizer.json that must be ignored.</summary>
+    /// <summary>A GPT-2-style vocab.json + merges.txt: the 256 bytes, merges "Ġ t", "h e", "Ġt he", and &lt;|endoftext|&gt;; plus the Hugging Face tokenizer.json GPT-2 ships beside them, with the same vocabulary.</summary>
     public static void WriteVocabMerges(string dir)
     {
         Directory.CreateDirectory(dir);
@@ -32,7 +32,16 @@ internal static class ForeignFiles
         vocab["<|endoftext|>"] = 259;
         File.WriteAllText(Path.Combine(dir, "vocab.json"), JsonSerializer.Serialize(vocab), new UTF8Encoding(false));
         File.WriteAllText(Path.Combine(dir, "merges.txt"), "#version: 0.2\nĠ t\nh e\nĠt he\n", new UTF8Encoding(false));
-        File.WriteAllText(Path.Combine(dir, "tokenizer.json"), """{"version":"1.0","model":{"type":"BPE"}}""");
+        var hf = new
+        {
+            version = "1.0",
+            added_tokens = new[] { new { id = 259, content = "<|endoftext|>", special = true } },
+            normalizer = (object?)null,
+            pre_tokenizer = new { type = "ByteLevel", add_prefix_space = false, trim_offsets = true, use_regex = true },
+            decoder = new { type = "ByteLevel", add_prefix_space = false, trim_offsets = true, use_regex = true },
+            model = new { type = "BPE", dropout = (object?)null, vocab, merges = new[] { "Ġ t", "h e", "Ġt he" } },
+        };
+        File.WriteAllText(Path.Combine(dir, "tokenizer.json"), JsonSerializer.Serialize(hf), new UTF8Encoding(false));
     }
 
     /// <summary>A tiny uncased BERT vocab.txt.</summary>

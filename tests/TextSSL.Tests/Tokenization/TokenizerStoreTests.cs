@@ -59,7 +59,11 @@ public class TokenizerStoreTests
             Assert.That(code, Is.Zero, stderr);
         }
         var names = Directory.GetFiles(_dir.Path("p1")).Select(Path.GetFileName).Order().ToArray();
-        Assert.That(names, Is.EqualTo(new[] { TokenizerFiles.FingerprintFile, TokenizerFiles.Sidecar, ByteLevelBpeTokenizer.RankFile }.Order()));
+        Assert.That(names, Is.EqualTo(new[]
+        {
+            TokenizerFiles.FingerprintFile, TokenizerFiles.Sidecar, ByteLevelBpeTokenizer.RankFile,
+            "tokenizer.json", "vocab.json", "merges.txt", "tokenizer_config.json", "special_tokens_map.json", // Hugging Face's, beside
+        }.Order()));
         foreach (var name in names)
             Assert.That(File.ReadAllBytes(_dir.Path("p2", name!)), Is.EqualTo(File.ReadAllBytes(_dir.Path("p1", name!))), name);
     }
@@ -165,9 +169,13 @@ public class TokenizerStoreTests
     }
 
     [Test]
-    public void Gpt2_style_vocab_and_merges_load_ignoring_a_hugging_face_tokenizer_json()
+    public void Gpt2_style_vocab_and_merges_load_with_or_without_a_hugging_face_tokenizer_json()
     {
         ForeignFiles.WriteVocabMerges(_dir.Path("vm"));
+        var pairOnly = _dir.Path("vm-pair-only");
+        Directory.CreateDirectory(pairOnly);
+        foreach (var f in new[] { "vocab.json", "merges.txt" }) File.Copy(_dir.Path("vm", f), Path.Combine(pairOnly, f));
+        Assert.That(TokenizerStore.Open(pairOnly).Encode("he the"), Is.EqualTo(new[] { 257, 258 }));
         var t = TokenizerStore.Open(_dir.Path("vm"));
         Assert.That(t, Is.InstanceOf<VocabMergesTokenizer>());
         Assert.That(t.Encode(" the"), Is.EqualTo(new[] { 258 }));

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
 
 namespace TextSSL.Tokenization.Bpe;
 
@@ -9,7 +8,7 @@ namespace TextSSL.Tokenization.Bpe;
 /// </summary>
 /// <remarks>
 /// Saved as <c>vocab.tiktoken</c> (one line per token: base64 of its bytes, a space, its rank = id; bytes 0..255 first)
-/// and the <c>tokenizer.json</c> sidecar with the split pattern and special tokens. The rank file is the format
+/// and the <c>textssl-tokenizer.json</c> sidecar with the split pattern and special tokens (plus Hugging Face's files beside them). The rank file is the format
 /// Microsoft.ML.Tokenizers' <c>TiktokenTokenizer.Create</c> reads, and encoding and decoding run through it. As in
 /// tiktoken, encoding merges the adjacent pair whose concatenated bytes have the lowest rank.
 /// </remarks>
@@ -80,13 +79,22 @@ public sealed class ByteLevelBpeTokenizer : TextTokenizer
     public override string Decode(ReadOnlySpan<int> ids) => _codec.Decode(ids);
 
     /// <inheritdoc/>
+    /// <remarks>Also writes the Hugging Face files (<see cref="HuggingFace.HuggingFaceTokenizerFormat.Write"/>) beside TextSSL's own.</remarks>
     public override void Save(string directory)
     {
-        Directory.CreateDirectory(directory);
-        AtomicFile.Write(Path.Combine(directory, RankFile), s => s.Write(_rankFile));
-        var sidecar = new TokenizerSidecar(Kind, 1, Pattern, _specials.All.Select(SpecialTokenEntry.From).ToList()) { PatternName = SplitPatterns.NameOf(Pattern) };
-        AtomicFile.WriteAllText(Path.Combine(directory, TokenizerFiles.Sidecar), JsonSerializer.Serialize(sidecar, TokenizerSidecar.Json));
+        WriteOwnFiles(directory);
+        HuggingFace.HuggingFaceTokenizerFormat.Write(this, directory);
     }
+
+    /// <inheritdoc/>
+    protected override IReadOnlyList<KeyValuePair<string, byte[]>> SerializeFiles()
+    {
+        var sidecar = new TokenizerSidecar(Kind, 1, Pattern, _specials.All.Select(SpecialTokenEntry.From).ToList()) { PatternName = SplitPatterns.NameOf(Pattern) };
+        return [new(RankFile, _rankFile), new(TokenizerFiles.Sidecar, SidecarBytes(sidecar))];
+    }
+
+    /// <summary>The byte and learned tokens in rank (= id) order.</summary>
+    internal IReadOnlyList<byte[]> RankedTokens => _tokens;
 
     /// <summary>Loads a tokenizer saved by <see cref="Save"/>.</summary>
     /// <exception cref="TextSslException">The rank file is missing or malformed.</exception>

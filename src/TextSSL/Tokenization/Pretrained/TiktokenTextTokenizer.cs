@@ -1,4 +1,3 @@
-using System.Text.Json;
 
 namespace TextSSL.Tokenization.Pretrained;
 
@@ -98,16 +97,34 @@ public sealed class TiktokenTextTokenizer : TextTokenizer
     public override string Decode(ReadOnlySpan<int> ids) => _codec.Decode(ids);
 
     /// <inheritdoc/>
-    public override void Save(string directory)
+    public override void Save(string directory) => WriteOwnFiles(directory);
+
+    /// <inheritdoc/>
+    protected override IReadOnlyList<KeyValuePair<string, byte[]>> SerializeFiles()
     {
-        Directory.CreateDirectory(directory);
-        if (Name is null) AtomicFile.Write(Path.Combine(directory, RankFile), s => s.Write(_rankFile));
         var sidecar = new TokenizerSidecar(Kind, 1, Name is null ? Pattern : null, _specials.All.Select(SpecialTokenEntry.From).ToList())
         {
             Name = Name,
             PatternName = SplitPatterns.NameOf(Pattern),
         };
-        AtomicFile.WriteAllText(Path.Combine(directory, TokenizerFiles.Sidecar), JsonSerializer.Serialize(sidecar, TokenizerSidecar.Json));
+        return Name is null ? [new(RankFile, _rankFile), new(TokenizerFiles.Sidecar, SidecarBytes(sidecar))] : [new(TokenizerFiles.Sidecar, SidecarBytes(sidecar))];
+    }
+
+    /// <summary>The ranked tokens' bytes in rank order (null where a rank is unused).</summary>
+    internal IReadOnlyList<byte[]?> RankedTokens()
+    {
+        var tokens = new byte[]?[RankCount];
+        using var reader = new StreamReader(new MemoryStream(_rankFile, writable: false));
+        var index = 0;
+        while (reader.ReadLine() is { } line)
+        {
+            if (line.Length == 0 || line.StartsWith("Capacity:", StringComparison.Ordinal)) continue;
+            var space = line.IndexOf(' ');
+            var rank = space < 0 ? index : int.Parse(line.AsSpan(space + 1), System.Globalization.CultureInfo.InvariantCulture);
+            tokens[rank] = Convert.FromBase64String(space < 0 ? line : line[..space]);
+            index++;
+        }
+        return tokens;
     }
 
     /// <summary>Loads a tokenizer saved by <see cref="Save"/>.</summary>

@@ -22,10 +22,11 @@ public sealed class WordPieceTextTokenizer : TextTokenizer
     private readonly BertTokenizer _bert;
     private readonly SpecialTokens _specials;
 
-    private WordPieceTextTokenizer(string source, byte[] vocab, bool lowerCase)
+    private WordPieceTextTokenizer(string source, byte[] vocab, bool lowerCase, bool huggingFaceRules = false)
     {
         _vocab = vocab;
         LowerCase = lowerCase;
+        HuggingFaceRules = huggingFaceRules;
         try
         {
             _bert = BertTokenizer.Create(new MemoryStream(vocab, writable: false), new BertOptions
@@ -36,7 +37,7 @@ public sealed class WordPieceTextTokenizer : TextTokenizer
         }
         catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or FormatException)
         {
-            throw new TextSslException($"{Path.Combine(source, VocabFile)} does not load as a BERT vocabulary: {ex.Message}", ex);
+            throw new TextSslException($"{(source.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? source : Path.Combine(source, VocabFile))} does not load as a BERT vocabulary: {ex.Message}", ex);
         }
         VocabSize = CountLines(vocab);
         _specials = new SpecialTokens(
@@ -47,7 +48,20 @@ public sealed class WordPieceTextTokenizer : TextTokenizer
             new SpecialToken(_bert.PaddingToken, _bert.PaddingTokenId, SpecialTokenRole.Pad),
             new SpecialToken(_bert.MaskingToken, _bert.MaskingTokenId, SpecialTokenRole.Mask),
         ]);
+        if (huggingFaceRules)
+        {
+            var map = new Dictionary<string, int>(StringComparer.Ordinal);
+            using var reader = new StreamReader(new MemoryStream(vocab, writable: false));
+            var id = 0;
+            while (reader.ReadLine() is { } line) map.TryAdd(line, id++);
+            _huggingFace = new HuggingFace.BertWordPieceEncoder(map, lowerCase, stripAccents: lowerCase, _bert.UnknownTokenId);
+        }
     }
+
+    private readonly HuggingFace.BertWordPieceEncoder? _huggingFace;
+
+    /// <summary>Whether text is encoded by Hugging Face's BERT rules (read from a Hugging Face <c>tokenizer.json</c>) rather than Microsoft.ML.Tokenizers' <c>BertTokenizer</c>, whose normalization differs.</summary>
+    public bool HuggingFaceRules { get; }
 
     /// <inheritdoc/>
     public override string Kind => "wordpiece";
@@ -71,6 +85,18 @@ public sealed class WordPieceTextTokenizer : TextTokenizer
         var vocab = File.ReadAllBytes(path);
         return new WordPieceTextTokenizer(directory, vocab, lowerCase ?? DetectLowerCase(directory, vocab));
     }
+
+    /// <summary>The vocabulary in id order.</summary>
+    internal IReadOnlyList<string> Tokens()
+    {
+        var tokens = new List<string>();
+        using var reader = new StreamReader(new MemoryStream(_vocab, writable: false));
+        while (reader.ReadLine() is { } line) tokens.Add(line);
+        return tokens;
+    }
+
+    /// <summary>Builds the tokenizer from <c>vocab.txt</c> bytes (one token per line, id = line number).</summary>
+    internal static WordPieceTextTokenizer Create(string source, byte[] vocab, bool lowerCase) => new(source, vocab, lowerCase, huggingFaceRules: true);
 
     private static bool DetectLowerCase(string directory, byte[] vocab)
     {
@@ -97,7 +123,7 @@ public sealed class WordPieceTextTokenizer : TextTokenizer
     }
 
     /// <inheritdoc/>
-    public override int[] Encode(string text) =>
+    public override int[] Encode(string text) => _huggingFace is not null ? _huggingFace.Encode(Utf16Text.ReplaceLoneSurrogates(text)) :
         _bert.EncodeToIds(Utf16Text.ReplaceLoneSurrogates(text), addSpecialTokens: false, considerPreTokenization: true, considerNormalization: true).ToArray();
 
     /// <inheritdoc/>
@@ -109,14 +135,18 @@ public sealed class WordPieceTextTokenizer : TextTokenizer
     }
 
     /// <inheritdoc/>
-    public override void Save(string directory)
+    public override void Save(string directory) => WriteOwnFiles(directory);
+
+    /// <inheritdoc/>
+    protected override IReadOnlyList<KeyValuePair<string, byte[]>> SerializeFiles()
     {
-        Directory.CreateDirectory(directory);
-        AtomicFile.Write(Path.Combine(directory, VocabFile), s => s.Write(_vocab));
-        var sidecar = new TokenizerSidecar(Kind, 1, null, _specials.All.Select(SpecialTokenEntry.From).ToList()) { LowerCase = LowerCase };
-        AtomicFile.WriteAllText(Path.Combine(directory, TokenizerFiles.Sidecar), JsonSerializer.Serialize(sidecar, TokenizerSidecar.Json));
+        var sidecar = new TokenizerSidecar(Kind, 1, null, _specials.All.Select(SpecialTokenEntry.From).ToList()) { LowerCase = LowerCase, HuggingFaceRules = HuggingFaceRules ? true : null };
+        return [new(VocabFile, _vocab), new(TokenizerFiles.Sidecar, SidecarBytes(sidecar))];
     }
 
     /// <summary>Loads a tokenizer saved by <see cref="Save"/>.</summary>
-    public static WordPieceTextTokenizer Load(string directory, TokenizerSidecar sidecar) => FromDirectory(directory, sidecar.LowerCase ?? true);
+    public static WordPieceTextTokenizer Load(string directory, TokenizerSidecar sidecar) => sidecar.HuggingFaceRules == true
+        ? new WordPieceTextTokenizer(directory, File.Exists(Path.Combine(directory, VocabFile)) ? File.ReadAllBytes(Path.Combine(directory, VocabFile))
+            : throw new TextSslException($"'{directory}' is missing {VocabFile}."), sidecar.LowerCase ?? true, huggingFaceRules: true)
+        : FromDirectory(directory, sidecar.LowerCase ?? true);
 }
