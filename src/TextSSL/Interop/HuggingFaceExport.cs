@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using TextSSL.Modeling;
 using TextSSL.Tokenization;
+using TextSSL.Tokenization.HuggingFace;
 using TextSSL.Tokenization.Pretrained;
 using TextSSL.Training;
 using TorchSharp;
@@ -109,35 +110,8 @@ public static class HuggingFaceExport
     /// </summary>
     private static IEnumerable<string> WriteTokenizerFiles(TextTokenizer tokenizer, int maxLength, string directory, List<string> notes)
     {
-        // LEAD: connect the tokenizer helper's writer here (branch hftok):
-        //     HuggingFaceTokenizerFormat.Write(tokenizer, directory)  → tokenizer.json, tokenizer_config.json,
-        //     special_tokens_map.json (+ vocab.json/merges.txt for byte-level BPE); return its file names and drop the
-        //     fallbacks below. Until then only GPT-2-style vocab.json/merges.txt tokenizers are written, as they are.
-        if (tokenizer is CharTokenizer)
-        {
-            notes.Add("the character tokenizer has no Hugging Face equivalent: no Hugging Face tokenizer files were written (TextSSL's tokenizer is in textssl-tokenizer/).");
-            return [];
-        }
-        if (tokenizer is VocabMergesTokenizer)
-        {
-            // vocab.json + merges.txt are already Hugging Face's GPT-2 tokenizer files; the config names the class.
-            tokenizer.Save(Path.Combine(directory, ".tok"));
-            foreach (var f in new[] { VocabMergesTokenizer.VocabFile, VocabMergesTokenizer.MergesFile })
-                File.Move(Path.Combine(directory, ".tok", f), Path.Combine(directory, f));
-            Directory.Delete(Path.Combine(directory, ".tok"), recursive: true);
-            var eot = tokenizer.Specials[SpecialTokenRole.EndOfText]?.Text;
-            WriteJson(Path.Combine(directory, "tokenizer_config.json"), new JsonObject
-            {
-                ["tokenizer_class"] = "GPT2Tokenizer",
-                ["model_max_length"] = maxLength,
-                ["bos_token"] = eot,
-                ["eos_token"] = eot,
-                ["unk_token"] = eot,
-                ["add_prefix_space"] = false,
-            });
-            return [VocabMergesTokenizer.VocabFile, VocabMergesTokenizer.MergesFile, "tokenizer_config.json"];
-        }
-        notes.Add($"Hugging Face tokenizer files for a '{tokenizer.Kind}' tokenizer are not written yet (the tokenizer.json writer is pending); TextSSL's tokenizer is in {TokenizerCopy}/.");
+        if (HuggingFaceTokenizerFormat.CanWrite(tokenizer)) return HuggingFaceTokenizerFormat.Write(tokenizer, directory, maxLength);
+        notes.Add($"a '{tokenizer.Kind}' tokenizer has no Hugging Face form with the same ids: no Hugging Face tokenizer files were written (TextSSL's tokenizer is in {TokenizerCopy}/).");
         return [];
     }
 

@@ -1,6 +1,7 @@
 using TextSSL.Modeling;
 using TextSSL.Runtime;
 using TextSSL.Tokenization;
+using TextSSL.Tokenization.HuggingFace;
 using TextSSL.Tokenization.Pretrained;
 using TextSSL.Training;
 
@@ -63,8 +64,8 @@ public static class HuggingFaceImport
 
     private static TextTokenizer ReadTokenizer(string directory)
     {
-        // LEAD: the tokenizer helper's Hugging Face tokenizer.json reader (branch hftok) plugs in here: when
-        // tokenizer.json is Hugging Face's schema, read it first (it also covers directories without vocab.json/merges.txt).
+        // Hugging Face's tokenizer.json first (byte-level BPE or WordPiece); older GPT-2 directories have only vocab.json + merges.txt.
+        if (File.Exists(Path.Combine(directory, HuggingFaceTokenizerFormat.TokenizerFile))) return HuggingFaceTokenizerFormat.Read(directory);
         if (File.Exists(Path.Combine(directory, VocabMergesTokenizer.VocabFile)) && File.Exists(Path.Combine(directory, VocabMergesTokenizer.MergesFile)))
             return VocabMergesTokenizer.FromDirectory(directory);
         var missing = string.Join(" and ", new[] { VocabMergesTokenizer.VocabFile, VocabMergesTokenizer.MergesFile }.Where(f => !File.Exists(Path.Combine(directory, f))));
