@@ -5,7 +5,6 @@ using TextSSL.Generation;
 using TextSSL.Modeling;
 using TextSSL.Runtime;
 using TextSSL.Tokenization;
-using TextSSL.Training;
 using TorchSharp;
 
 namespace TextSSL.Cli.Commands;
@@ -92,7 +91,7 @@ internal static class BenchGenerateCommand
     {
         if (modelPath is not null)
         {
-            var loaded = ModelCheckpoint.Load(modelPath, device);
+            var loaded = PretrainedModel.Load(modelPath, device); // the caller disposes the model, which is all the handle holds
             return (loaded.Model, loaded.Tokenizer, loaded.Directory);
         }
         // Printable ASCII and newline: a character vocabulary like a real char model's; untrained weights time the same.

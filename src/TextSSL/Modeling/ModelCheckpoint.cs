@@ -1,10 +1,10 @@
+using System.Security.Cryptography;
 using System.Text.Json;
-using TextSSL.Modeling;
 using TextSSL.Runtime;
 using TextSSL.Tokenization;
 using TorchSharp;
 
-namespace TextSSL.Training;
+namespace TextSSL.Modeling;
 
 /// <summary>What a checkpoint says about itself, stored as <c>model.json</c>.</summary>
 /// <param name="FormatVersion">Checkpoint format version.</param>
@@ -19,23 +19,23 @@ public sealed record CheckpointInfo(
     string Task,
     string TokenizerFingerprint,
     long Step,
-    double? ValidationLoss);
-
-/// <summary>A model loaded from a checkpoint, with its tokenizer.</summary>
-/// <param name="Model">The model, on the requested device, in eval mode.</param>
-/// <param name="Tokenizer">The tokenizer it was trained with.</param>
-/// <param name="Info">The checkpoint's metadata.</param>
-/// <param name="Directory">The checkpoint directory that was read.</param>
-public sealed record LoadedModel(Transformer Model, TextTokenizer Tokenizer, CheckpointInfo Info, string Directory) : IDisposable
+    double? ValidationLoss)
 {
-    /// <inheritdoc/>
-    public void Dispose() => Model.Dispose();
+    /// <summary>
+    /// SHA-256 (lower-case hex) of <c>model.bin</c>, filled in by <see cref="ModelCheckpoint.Save"/> and checked on load;
+    /// null in checkpoints written before TextSSL recorded it (those load unchecked).
+    /// </summary>
+    public string? WeightsSha256 { get; init; }
+
+    /// <summary>Size of <c>model.bin</c> in bytes, recorded with <see cref="WeightsSha256"/>.</summary>
+    public long? WeightsBytes { get; init; }
 }
 
 /// <summary>
-/// Saves and loads model checkpoints: a directory with <c>model.json</c> (metadata), <c>model.bin</c>
-/// (weights, TorchSharp format) and <c>tokenizer/</c>. Writes are atomic: a temporary sibling directory is
-/// filled, then renamed over the old one, so a crash leaves the previous checkpoint intact.
+/// Saves and reads model checkpoints: a directory with <c>model.json</c> (metadata, including the SHA-256 of the
+/// weights), <c>model.bin</c> (weights, TorchSharp format) and <c>tokenizer/</c>. Writes are atomic: a temporary
+/// sibling directory is filled, then renamed over the old one, so a crash leaves the previous checkpoint intact.
+/// Load a checkpoint for use with <see cref="PretrainedModel.Load"/>.
 /// </summary>
 public static class ModelCheckpoint
 {
@@ -55,15 +55,17 @@ public static class ModelCheckpoint
     /// <param name="directory">The checkpoint directory (replaced if it exists).</param>
     /// <param name="model">The model (any device, any mode).</param>
     /// <param name="tokenizer">Its tokenizer.</param>
-    /// <param name="info">Metadata; <see cref="CheckpointInfo.Model"/> must equal the model's config.</param>
+    /// <param name="info">Metadata; <see cref="CheckpointInfo.Model"/> must equal the model's config. The weights' hash and size are filled in here.</param>
     /// <param name="writeExtra">Writes further files (optimizer and RNG state) into the temporary directory before the rename.</param>
     public static void Save(string directory, Transformer model, TextTokenizer tokenizer, CheckpointInfo info, Action<string>? writeExtra = null) =>
         AtomicDirectory.Write(directory, temp =>
         {
-            model.save(Path.Combine(temp, WeightsFile));
+            var weights = Path.Combine(temp, WeightsFile);
+            model.save(weights);
+            var (sha, bytes) = HashFile(weights);
             TokenizerStore.Save(tokenizer, Path.Combine(temp, TokenizerDirectory));
             writeExtra?.Invoke(temp);
-            AtomicFile.WriteAllText(Path.Combine(temp, InfoFile), JsonSerializer.Serialize(info, TokenizerSidecar.Json));
+            AtomicFile.WriteAllText(Path.Combine(temp, InfoFile), JsonSerializer.Serialize(info with { WeightsSha256 = sha, WeightsBytes = bytes }, TokenizerSidecar.Json));
             FsyncDirectory(temp);
         });
 
@@ -74,13 +76,15 @@ public static class ModelCheckpoint
     /// <exception cref="TextSslException">No checkpoint is there.</exception>
     public static string Resolve(string path)
     {
+        if (File.Exists(path)) throw new TextSslException($"model path '{path}' is a file; give the checkpoint directory (the one holding {InfoFile}) or a training run's output directory.");
         if (!Directory.Exists(path)) throw new TextSslException($"model directory '{path}' does not exist.");
         foreach (var candidate in new[] { path, Path.Combine(path, "best"), Path.Combine(path, "last") })
             if (File.Exists(Path.Combine(candidate, InfoFile))) return candidate;
-        throw new TextSslException($"'{path}' holds no checkpoint ({InfoFile} not found there, nor in best/ or last/). Point --model at a directory written by `textssl train`.");
+        throw new TextSslException($"'{path}' holds no checkpoint ({InfoFile} not found there, nor in best/ or last/). Give a directory written by a training run.");
     }
 
     /// <summary>Reads a checkpoint's metadata without loading weights.</summary>
+    /// <exception cref="TextSslException">The file is missing, unreadable, corrupt or from a newer format.</exception>
     public static CheckpointInfo ReadInfo(string checkpointDirectory)
     {
         var path = Path.Combine(checkpointDirectory, InfoFile);
@@ -94,26 +98,50 @@ public static class ModelCheckpoint
         }
         catch (JsonException ex) { throw new TextSslException($"{path} is corrupt (not valid checkpoint JSON): {ex.Message}", ex); }
         catch (IOException ex) { throw new TextSslException($"cannot read {path}: {ex.Message}", ex); }
+        catch (UnauthorizedAccessException ex) { throw new TextSslException($"cannot read {path}: {ex.Message}", ex); }
     }
 
-    /// <summary>Loads a checkpoint onto <paramref name="device"/> in eval mode.</summary>
-    /// <param name="path">A checkpoint directory or a training run's output directory (see <see cref="Resolve"/>).</param>
-    /// <param name="device">Where to put the model.</param>
-    /// <exception cref="TextSslException">Missing, corrupt or mismatched files.</exception>
-    public static LoadedModel Load(string path, torch.Device device)
+    /// <summary>
+    /// Checks <c>model.bin</c> against the size and SHA-256 that <c>model.json</c> records, and returns its SHA-256.
+    /// A checkpoint written before hashes were recorded passes unchecked (its hash is computed and returned).
+    /// </summary>
+    /// <param name="checkpointDirectory">The checkpoint directory (not a run directory).</param>
+    /// <param name="info">Its metadata, from <see cref="ReadInfo"/>.</param>
+    /// <exception cref="TextSslException">The weights file is missing, or differs from what was saved.</exception>
+    public static string VerifyWeights(string checkpointDirectory, CheckpointInfo info)
     {
-        var dir = Resolve(path);
+        var weights = Path.Combine(checkpointDirectory, WeightsFile);
+        if (!File.Exists(weights)) throw new TextSslException($"checkpoint '{checkpointDirectory}' is missing {WeightsFile}; restore it from a copy or train again.");
+        const string advice = "Restore the checkpoint from a copy, or train again (a run's other checkpoint, best/ or last/, may be intact).";
+        if (info.WeightsBytes is { } expected && new FileInfo(weights).Length is var actual && actual != expected)
+            throw new TextSslException($"checkpoint '{checkpointDirectory}': {weights} is corrupt: it holds {actual:N0} bytes, but {InfoFile} records {expected:N0}. {advice}");
+        string sha;
+        try { sha = HashFile(weights).Sha256; }
+        catch (IOException ex) { throw new TextSslException($"cannot read {weights}: {ex.Message}", ex); }
+        catch (UnauthorizedAccessException ex) { throw new TextSslException($"cannot read {weights}: {ex.Message}", ex); }
+        if (info.WeightsSha256 is { } recorded && !string.Equals(recorded, sha, StringComparison.OrdinalIgnoreCase))
+            throw new TextSslException($"checkpoint '{checkpointDirectory}': {weights} is corrupt: its SHA-256 differs from the one {InfoFile} records (the file was damaged or changed after saving). {advice}");
+        return sha;
+    }
+
+    /// <summary>Reads, checks and loads the checkpoint in <paramref name="checkpointDirectory"/>; the handle's constructor does the rest.</summary>
+    internal static (Transformer Model, TextTokenizer Tokenizer, CheckpointInfo Info, string WeightsSha256) Read(string checkpointDirectory, torch.Device device)
+    {
+        var dir = checkpointDirectory;
         var info = ReadInfo(dir);
+        var tokenizerDir = Path.Combine(dir, TokenizerDirectory);
+        if (!Directory.Exists(tokenizerDir))
+            throw new TextSslException($"checkpoint '{dir}' has no {TokenizerDirectory}/ directory, and the model must read text exactly as in training. " +
+                                       $"Restore the {TokenizerDirectory}/ directory saved with the checkpoint (or copy the one the model was trained with).");
         TorchRuntime.EnsureLoaded();
-        var tokenizer = TokenizerStore.Load(Path.Combine(dir, TokenizerDirectory));
+        var tokenizer = TokenizerStore.Load(tokenizerDir);
         if (tokenizer.Fingerprint != info.TokenizerFingerprint)
             throw new TextSslException($"checkpoint '{dir}': its tokenizer's fingerprint {tokenizer.Fingerprint} differs from the recorded {info.TokenizerFingerprint}.");
-        var weights = Path.Combine(dir, WeightsFile);
-        if (!File.Exists(weights)) throw new TextSslException($"checkpoint '{dir}' is missing {WeightsFile}.");
+        var sha = VerifyWeights(dir, info);
         var model = new Transformer(info.Model);
         try
         {
-            model.load(weights, strict: true);
+            model.load(Path.Combine(dir, WeightsFile), strict: true);
         }
         catch (Exception ex) when (ex is not TextSslException)
         {
@@ -122,7 +150,14 @@ public static class ModelCheckpoint
         }
         model.to(device);
         model.eval();
-        return new LoadedModel(model, tokenizer, info, dir);
+        return (model, tokenizer, info, sha);
+    }
+
+    /// <summary>SHA-256 (lower-case hex) and length of a file.</summary>
+    internal static (string Sha256, long Bytes) HashFile(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
+        return (Convert.ToHexStringLower(SHA256.HashData(stream)), stream.Length);
     }
 
     private static void FsyncDirectory(string dir)
