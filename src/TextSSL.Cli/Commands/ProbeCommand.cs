@@ -3,6 +3,7 @@ using System.Globalization;
 using Spectre.Console;
 using TextSSL.Modeling;
 using TextSSL.Probing;
+using TextSSL.Reports;
 using TextSSL.Runtime;
 
 namespace TextSSL.Cli.Commands;

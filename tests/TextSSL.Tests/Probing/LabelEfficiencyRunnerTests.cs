@@ -3,6 +3,7 @@ using Spectre.Console;
 using TextSSL.Cli.Commands;
 using TextSSL.Modeling;
 using TextSSL.Probing;
+using TextSSL.Reports;
 using TextSSL.Runtime;
 using static TorchSharp.torch;
 
