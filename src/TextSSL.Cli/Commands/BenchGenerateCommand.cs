@@ -39,7 +39,8 @@ internal static class BenchGenerateCommand
     internal static int Run(string preset, string? modelPath, int newTokens, string prompt, string devices, int repeats, int recomputeRepeats,
         TextWriter output, CancellationToken ct)
     {
-        if (newTokens < 1) throw new TextSslException($"--new-tokens must be at least 1 (got {newTokens}).");
+        if (newTokens is < 1 or > GenerationOptions.MaxNewTokensLimit)
+            throw new TextSslException($"--new-tokens must be between 1 and {GenerationOptions.MaxNewTokensLimit} (got {newTokens}).");
         if (repeats < 1 || recomputeRepeats < 1) throw new TextSslException("--repeats and --recompute-repeats must be at least 1.");
         TorchRuntime.EnsureLoaded();
         var targets = devices.Trim().ToLowerInvariant() == "auto"
