@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using TextSSL.Cli;
 using TextSSL.Generation;
 using TextSSL.Modeling;
 using TextSSL.Probing;
@@ -70,6 +71,45 @@ public class PretrainedModelTests
         var ex = Assert.Throws<TextSslException>(() => PretrainedModel.Load(dir));
         Assert.That(ex!.Message, Does.Contain(weights).And.Contain("corrupt").And.Contain("SHA-256").And.Contain("Restore"));
         Assert.That(ex.Message, Does.Not.Contain("\n"));
+    }
+
+    private static async Task<(int Code, string Error)> RunCli(params string[] args)
+    {
+        var originalError = Console.Error;
+        var error = new StringWriter();
+        Console.SetError(error);
+        try { return (await CliHost.RunAsync(CliApp.CreateRootCommand(), args), error.ToString()); }
+        finally { Console.SetError(originalError); }
+    }
+
+    [Test]
+    public async Task The_command_line_reports_damaged_weights_and_bad_options_in_one_line_with_exit_code_1()
+    {
+        var dir = Save(Path.Combine(_root, "ckpt"), ModelKind.Decoder);
+        var data = Path.Combine(_root, "data.txt");
+        File.WriteAllText(data, string.Concat(Enumerable.Repeat(TinyModels.Text, 20)));
+
+        var (code, error) = await RunCli("eval", "--model", dir, "--data", data, "--device", "cpu", "--val-fraction", "NaN");
+        Assert.That(code, Is.EqualTo(1));
+        Assert.That(error, Does.Contain("--val-fraction must be between 0 and 1"));
+
+        (code, error) = await RunCli("generate", "--model", dir, "--prompt", "the", "--device", "cpu", "--top-p", "NaN");
+        Assert.That(code, Is.EqualTo(1));
+        Assert.That(error, Does.Contain("--top-p must be in (0, 1]"));
+
+        var weights = Path.Combine(dir, ModelCheckpoint.WeightsFile);
+        var bytes = File.ReadAllBytes(weights);
+        bytes[bytes.Length - 3] ^= 0x01;
+        File.WriteAllBytes(weights, bytes);
+        foreach (var args in new[] { new[] { "eval", "--model", dir, "--data", data, "--device", "cpu" }, ["generate", "--model", dir, "--prompt", "the", "--device", "cpu"] })
+        {
+            (code, error) = await RunCli(args);
+            Assert.That(code, Is.EqualTo(1), args[0]);
+            Assert.That(error, Does.Contain(weights).And.Contain("corrupt"), args[0]);
+            // One message (the console may wrap it at its width), no stack trace.
+            Assert.That(error.Split("error:").Length - 1, Is.EqualTo(1), args[0]);
+            Assert.That(error, Does.Not.Contain("   at "), "a stack trace was printed");
+        }
     }
 
     [Test]
