@@ -227,6 +227,17 @@ public class TextGeneratorTests
             Throws.TypeOf<OptionException>().With.Property(nameof(OptionException.Option)).EqualTo(nameof(GenerationOptions.MaxNewTokens)));
 
     [Test]
+    public void A_model_with_nan_weights_is_a_clear_error_greedy_or_sampled()
+    {
+        using var broken = TinyModels.Untrained(_tokenizer, ModelKind.Decoder);
+        using (TorchSharp.torch.no_grad())
+            broken.named_parameters().First(p => p.name.Contains("lm_head") || p.name.Contains("wte") || p.name.Contains("embed")).parameter.fill_(double.NaN);
+        var generator = new TextGenerator(broken, _tokenizer);
+        foreach (var options in new[] { GenerationOptions.Greedy with { MaxNewTokens = 3 }, Sampled(1, tokens: 3), Sampled(1, tokens: 3) with { TopK = 5, TopP = 0.9 } })
+            Assert.That(() => generator.Generate("the", options), Throws.TypeOf<TextSslException>().With.Message.Contains("NaN"), $"temperature {options.Temperature}");
+    }
+
+    [Test]
     public void An_encoder_cannot_generate()
     {
         using var encoder = TinyModels.Untrained(_tokenizer, ModelKind.Encoder);
