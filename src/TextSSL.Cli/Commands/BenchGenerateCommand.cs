@@ -5,7 +5,6 @@ using TextSSL.Generation;
 using TextSSL.Modeling;
 using TextSSL.Runtime;
 using TextSSL.Tokenization;
-using TextSSL.Training;
 using TorchSharp;
 
 namespace TextSSL.Cli.Commands;
@@ -40,7 +39,8 @@ internal static class BenchGenerateCommand
     internal static int Run(string preset, string? modelPath, int newTokens, string prompt, string devices, int repeats, int recomputeRepeats,
         TextWriter output, CancellationToken ct)
     {
-        if (newTokens < 1) throw new TextSslException($"--new-tokens must be at least 1 (got {newTokens}).");
+        if (newTokens is < 1 or > GenerationOptions.MaxNewTokensLimit)
+            throw new TextSslException($"--new-tokens must be between 1 and {GenerationOptions.MaxNewTokensLimit} (got {newTokens}).");
         if (repeats < 1 || recomputeRepeats < 1) throw new TextSslException("--repeats and --recompute-repeats must be at least 1.");
         TorchRuntime.EnsureLoaded();
         var targets = devices.Trim().ToLowerInvariant() == "auto"
@@ -92,7 +92,7 @@ internal static class BenchGenerateCommand
     {
         if (modelPath is not null)
         {
-            var loaded = ModelCheckpoint.Load(modelPath, device);
+            var loaded = PretrainedModel.Load(modelPath, device); // the caller disposes the model, which is all the handle holds
             return (loaded.Model, loaded.Tokenizer, loaded.Directory);
         }
         // Printable ASCII and newline: a character vocabulary like a real char model's; untrained weights time the same.

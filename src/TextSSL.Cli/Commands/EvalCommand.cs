@@ -10,6 +10,7 @@ internal static class EvalCommand
 {
     public static Command Create()
     {
+        OptionFlags.Register(nameof(EvaluateOptions.ValidationFraction), "--val-fraction");
         var command = new Command("eval",
             "Score a checkpoint on data. Validation loss is defined as the mean cross-entropy (nats) over every token of the validation split, " +
             "read in consecutive non-overlapping windows of the block size: each window predicts its next tokens from the ones before it inside the " +

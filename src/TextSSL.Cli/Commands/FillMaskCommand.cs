@@ -2,9 +2,8 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Spectre.Console;
-using TextSSL.Generation;
+using TextSSL.Modeling;
 using TextSSL.Runtime;
-using TextSSL.Training;
 
 namespace TextSSL.Cli.Commands;
 
@@ -13,6 +12,7 @@ internal static class FillMaskCommand
 {
     public static Command Create()
     {
+        OptionFlags.Register("ReplaceUnknownWith", "--replace-unknown");
         var text = new Argument<string>("text") { Description = "Text with one or more mask tokens, e.g. \"The [MASK] rose over the sea.\" (the tokenizer's mask string)." };
         var model = new Option<string>("--model", "-m") { Description = "Encoder (masked-LM) checkpoint directory, or a training run's output directory.", Required = true };
         var topK = new Option<int>("--top-k", "-k") { Description = "Candidates per mask.", DefaultValueFactory = _ => 5 };
@@ -32,8 +32,8 @@ internal static class FillMaskCommand
     {
         if (topK < 1) throw new TextSslException($"--top-k must be at least 1 (got {topK}).");
         var device = DeviceSelector.Resolve(deviceSpec);
-        using var loaded = ModelCheckpoint.Load(modelPath, device);
-        var predictions = MaskFiller.FromCheckpoint(loaded).Predict(text, topK, replaceUnknown);
+        using var loaded = PretrainedModel.Load(modelPath, device);
+        var predictions = loaded.FillMask(text, topK, replaceUnknown);
         if (json)
         {
             output.WriteLine(JsonSerializer.Serialize(predictions.Select(p => new

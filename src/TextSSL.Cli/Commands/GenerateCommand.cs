@@ -3,8 +3,8 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using TextSSL.Generation;
+using TextSSL.Modeling;
 using TextSSL.Runtime;
-using TextSSL.Training;
 
 namespace TextSSL.Cli.Commands;
 
@@ -24,6 +24,10 @@ internal static class GenerateCommand
 
     public static Command Create()
     {
+        // GenerationOptions properties whose flags are not their kebab-case names.
+        OptionFlags.Register(nameof(GenerationOptions.StopSequences), "--stop");
+        OptionFlags.Register(nameof(GenerationOptions.SlidingWindowKeep), "--window-keep");
+        OptionFlags.Register(nameof(GenerationOptions.ReplaceUnknownWith), "--replace-unknown");
         var model = new Option<string>("--model", "-m") { Description = "Checkpoint directory, or a training run's output directory (its best/ or last/ is used).", Required = true };
         var prompt = new Option<string[]>("--prompt", "-p") { Description = "Prompt text; repeat for several prompts (generated as a batch). An empty prompt starts from the end-of-text token." };
         var promptFile = new Option<string?>("--prompt-file") { Description = "Read the prompt from this UTF-8 file (used as it is, trailing newline included)." };
@@ -83,8 +87,8 @@ internal static class GenerateCommand
         if (s.Json && (s.Stream || s.Interactive)) throw new TextSslException("--json prints one object at the end; it cannot be combined with --stream or --interactive.");
         s.Options.Validate();
         var device = DeviceSelector.Resolve(s.Device);
-        using var loaded = ModelCheckpoint.Load(s.Model, device);
-        var generator = TextGenerator.FromCheckpoint(loaded);
+        using var loaded = PretrainedModel.Load(s.Model, device);
+        var generator = loaded.CreateGenerator();
 
         if (s.Interactive)
         {

@@ -1,7 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
 using Spectre.Console;
+using TextSSL.Modeling;
 using TextSSL.Probing;
+using TextSSL.Reports;
 using TextSSL.Runtime;
 
 namespace TextSSL.Cli.Commands;
@@ -11,6 +13,12 @@ internal static class ProbeCommand
 {
     public static Command Create()
     {
+        // Library option names whose flags are not their kebab-case names.
+        OptionFlags.Register("LabelledColumns.Text", "--text-column");
+        OptionFlags.Register("LabelledColumns.Label", "--label-column");
+        OptionFlags.Register("LabelledColumns.Split", "--split-column");
+        OptionFlags.Register(nameof(SplitOptions.TestDataPath), "--test-data");
+        OptionFlags.Register(ProbeOptions.SupervisedOption(nameof(SupervisedOptions.MaxSteps)), "--supervised-max-steps");
         var model = new Option<string>("--model") { Description = "Checkpoint directory (or a training run's output directory, whose best/ or last/ is used).", Required = true };
         var data = new Option<string>("--data") { Description = "Labelled texts: .csv, .tsv or .jsonl with a text and a label column (and optionally a split column with train/test).", Required = true };
         var textColumn = new Option<string>("--text-column") { Description = "Column holding the text.", DefaultValueFactory = _ => "text" };
@@ -69,7 +77,7 @@ internal static class ProbeCommand
         // Check the data before loading the model: a wrong column name should fail in a second, not after a model load.
         var dataset = ProbeDataLoader.Load(dataPath, columns, split);
         var device = DeviceSelector.Resolve(deviceSpec);
-        using var loaded = LabelEfficiencyRunner.LoadModel(modelPath, device);
+        using var loaded = PretrainedModel.Load(modelPath, device);
         console.MarkupLine($"[grey]probe:[/] {Markup.Escape(Path.GetFileName(dataPath))}: {dataset.Train.Count:N0} train / {dataset.Test.Count:N0} test texts, {dataset.Classes.Count} classes; device {Markup.Escape(device.ToString())}");
         foreach (var note in dataset.Notes) console.MarkupLine($"[grey]  note:[/] {Markup.Escape(note)}");
         var progress = new SyncProgress(line => console.MarkupLine($"[grey]{Markup.Escape(line)}[/]"));

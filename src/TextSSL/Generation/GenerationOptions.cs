@@ -67,22 +67,29 @@ public sealed record GenerationOptions
     /// <summary>Greedy decoding: always the most likely token.</summary>
     public static GenerationOptions Greedy { get; } = new() { Temperature = 0 };
 
-    /// <summary>Checks every value and says which one is wrong and what is allowed.</summary>
-    /// <exception cref="TextSslException">A value is out of range.</exception>
+    /// <summary>The most <see cref="MaxNewTokens"/> one call generates.</summary>
+    public const int MaxNewTokensLimit = 65_536;
+
+    /// <summary>The most <see cref="NumSamples"/> per prompt (they run as one batch).</summary>
+    public const int NumSamplesLimit = 4_096;
+
+    /// <summary>Checks every value (finite, in range) and says which one is wrong and what is allowed.</summary>
+    /// <exception cref="OptionException">A value is out of range; the exception names the property.</exception>
     public GenerationOptions Validate()
     {
-        if (MaxNewTokens < 1) throw new TextSslException($"max new tokens must be at least 1 (got {MaxNewTokens}).");
-        if (!double.IsFinite(Temperature) || Temperature < 0)
-            throw new TextSslException($"temperature must be 0 (greedy) or positive (got {Temperature}).");
-        if (TopK is < 1) throw new TextSslException($"top-k must be at least 1 (got {TopK}); leave it out for no limit.");
-        if (TopP is { } p && (!(p > 0) || p > 1))
-            throw new TextSslException($"top-p must be in (0, 1] (got {p}); leave it out (or use 1) for no limit.");
-        if (!double.IsFinite(RepetitionPenalty) || RepetitionPenalty <= 0)
-            throw new TextSslException($"repetition penalty must be positive (got {RepetitionPenalty}); 1 turns it off.");
-        if (NumSamples < 1) throw new TextSslException($"the number of samples must be at least 1 (got {NumSamples}).");
-        if (SampleOffset < 0) throw new TextSslException($"the sample offset must not be negative (got {SampleOffset}).");
-        if (SlidingWindowKeep is < 1) throw new TextSslException($"the sliding window must keep at least 1 token (got {SlidingWindowKeep}).");
-        if (StopSequences.Any(string.IsNullOrEmpty)) throw new TextSslException("a stop sequence is empty; every stop sequence needs at least one character.");
+        OptionException.CheckRange(nameof(MaxNewTokens), MaxNewTokens, 1, MaxNewTokensLimit);
+        if (!double.IsFinite(Temperature) || Temperature < 0 || Temperature > 100)
+            throw new OptionException(nameof(Temperature), $"Temperature must be 0 (greedy) or a positive number up to 100 (got {Temperature}).");
+        if (TopK is < 1) throw new OptionException(nameof(TopK), $"TopK must be at least 1 (got {TopK}); leave it null for no limit.");
+        if (TopP is { } p && (!double.IsFinite(p) || !(p > 0) || p > 1))
+            throw new OptionException(nameof(TopP), $"TopP must be in (0, 1] (got {p}); leave it null (or use 1) for no limit.");
+        if (!double.IsFinite(RepetitionPenalty) || RepetitionPenalty <= 0 || RepetitionPenalty > 100)
+            throw new OptionException(nameof(RepetitionPenalty), $"RepetitionPenalty must be positive, up to 100 (got {RepetitionPenalty}); 1 turns it off.");
+        OptionException.CheckRange(nameof(NumSamples), NumSamples, 1, NumSamplesLimit);
+        if (SampleOffset < 0) throw new OptionException(nameof(SampleOffset), $"SampleOffset must not be negative (got {SampleOffset}).");
+        if (SlidingWindowKeep is < 1) throw new OptionException(nameof(SlidingWindowKeep), $"SlidingWindowKeep must be at least 1 token (got {SlidingWindowKeep}).");
+        if (StopSequences is null || StopSequences.Any(string.IsNullOrEmpty))
+            throw new OptionException(nameof(StopSequences), "StopSequences holds an empty string; every stop sequence needs at least one character.");
         return this;
     }
 }

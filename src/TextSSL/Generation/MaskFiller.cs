@@ -1,6 +1,5 @@
 using TextSSL.Modeling;
 using TextSSL.Tokenization;
-using TextSSL.Training;
 using static TorchSharp.torch;
 
 namespace TextSSL.Generation;
@@ -23,21 +22,12 @@ public sealed class MaskFiller
     public MaskFiller(Transformer model, TextTokenizer tokenizer)
     {
         if (model.Config.Kind != ModelKind.Encoder)
-            throw new TextSslException("this model is a decoder (next-token); fill-mask needs an encoder trained with masked-LM (--task mlm). For a decoder use generate.");
+            throw new TextSslException("this model is a decoder (next-token); fill-mask needs an encoder trained with masked-LM (task mlm). For a decoder generate text instead (TextGenerator).");
         MaskToken = tokenizer.Specials[SpecialTokenRole.Mask]
                     ?? throw new TextSslException("this model's tokenizer has no mask token, so there is nothing to fill. Train the tokenizer with a [MASK] special token.");
         Model = model;
         Tokenizer = tokenizer;
         _device = model.parameters().First().device;
-    }
-
-    /// <summary>A mask filler over a loaded checkpoint.</summary>
-    /// <exception cref="TextSslException">The checkpoint holds a decoder, or its tokenizer has no mask token.</exception>
-    public static MaskFiller FromCheckpoint(LoadedModel loaded)
-    {
-        if (loaded.Info.Model.Kind != ModelKind.Encoder)
-            throw new TextSslException($"checkpoint '{loaded.Directory}' holds a decoder (task '{loaded.Info.Task}'); fill-mask needs an encoder trained with --task mlm. Use `textssl generate` for this model.");
-        return new MaskFiller(loaded.Model, loaded.Tokenizer);
     }
 
     /// <summary>The encoder.</summary>
@@ -53,10 +43,11 @@ public sealed class MaskFiller
     /// <param name="text">Text holding the mask string (<see cref="MaskToken"/>) at least once.</param>
     /// <param name="topK">Candidates per mask.</param>
     /// <param name="replaceUnknownWith">Replacement for characters the tokenizer cannot encode; null to fail naming them.</param>
-    /// <exception cref="TextSslException">No mask in the text, <paramref name="topK"/> below 1, or the text is too long for the model.</exception>
+    /// <exception cref="TextSslException">No mask in the text, or the text is too long for the model.</exception>
+    /// <exception cref="OptionException"><paramref name="topK"/> (the option <c>TopK</c>) is below 1.</exception>
     public IReadOnlyList<MaskPrediction> Predict(string text, int topK = 5, string? replaceUnknownWith = null)
     {
-        if (topK < 1) throw new TextSslException($"top-k must be at least 1 (got {topK}).");
+        OptionException.CheckRange("TopK", topK, 1, int.MaxValue);
         var pieces = text.Split(MaskToken.Text);
         if (pieces.Length < 2)
             throw new TextSslException($"the text has no mask token; write {MaskToken.Text} where a token should be predicted, e.g. \"The {MaskToken.Text} rose over the sea.\"");

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using TextSSL.Modeling;
 using TextSSL.Tokenization;
-using TextSSL.Training;
 using static TorchSharp.torch;
 
 namespace TextSSL.Generation;
@@ -33,21 +32,12 @@ public sealed class TextGenerator
     public TextGenerator(Transformer model, TextTokenizer tokenizer)
     {
         if (model.Config.Kind != ModelKind.Decoder)
-            throw new TextSslException("this model is an encoder (masked-LM); text generation needs a decoder trained with next-token prediction (--task clm). For an encoder use fill-mask.");
+            throw new TextSslException("this model is an encoder (masked-LM); text generation needs a decoder trained with next-token prediction (task clm). For an encoder use fill-mask (MaskFiller).");
         if (tokenizer.VocabSize > model.Config.VocabSize)
             throw new TextSslException($"the tokenizer has {tokenizer.VocabSize} ids but the model only {model.Config.VocabSize}; they do not belong together.");
         Model = model;
         Tokenizer = tokenizer;
         _device = model.parameters().First().device;
-    }
-
-    /// <summary>A generator over a loaded checkpoint.</summary>
-    /// <exception cref="TextSslException">The checkpoint holds an encoder.</exception>
-    public static TextGenerator FromCheckpoint(LoadedModel loaded)
-    {
-        if (loaded.Info.Model.Kind != ModelKind.Decoder)
-            throw new TextSslException($"checkpoint '{loaded.Directory}' holds an encoder (task '{loaded.Info.Task}'); generate needs a decoder trained with --task clm. Use `textssl fill-mask` for this model.");
-        return new TextGenerator(loaded.Model, loaded.Tokenizer);
     }
 
     /// <summary>The decoder.</summary>
@@ -79,7 +69,8 @@ public sealed class TextGenerator
     /// <param name="prompts">The prompts; each gets <see cref="GenerationOptions.NumSamples"/> completions.</param>
     /// <param name="options">Sampling settings.</param>
     /// <param name="cancellationToken">Checked before every step.</param>
-    /// <exception cref="TextSslException">Invalid options, or a prompt that cannot be encoded.</exception>
+    /// <exception cref="OptionException">An option is out of range.</exception>
+    /// <exception cref="TextSslException">A prompt that cannot be encoded.</exception>
     public async IAsyncEnumerable<GenerationEvent> StreamAsync(IReadOnlyList<string> prompts, GenerationOptions options,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
@@ -89,7 +80,7 @@ public sealed class TextGenerator
         var blockSize = Model.Config.BlockSize;
         var keep = options.SlidingWindowKeep ?? Math.Max(1, blockSize / 2);
         if (keep > blockSize)
-            throw new TextSslException($"the sliding window cannot keep {keep} tokens; the model's block size is {blockSize}.");
+            throw new OptionException(nameof(GenerationOptions.SlidingWindowKeep), $"SlidingWindowKeep {keep} is larger than the model's block size {blockSize}; keep at most {blockSize} tokens.");
         // The loop below is synchronous compute; this keeps the method a well-formed async iterator without a thread hop.
         await Task.CompletedTask;
 

@@ -12,13 +12,20 @@ internal sealed class TokenSampler(GenerationOptions options)
     /// <param name="logits">Last-position logits (B, V), fp32, on any device.</param>
     /// <param name="contexts">Each row's tokens so far (prompt and completion), for the repetition penalty; all of equal length.</param>
     /// <param name="generators">One CPU generator per row.</param>
+    /// <exception cref="TextSslException">The scores hold NaN (or an infinity that makes the distribution undefined).</exception>
     public int[] Next(Tensor logits, IReadOnlyList<IReadOnlyList<int>> contexts, IReadOnlyList<TorchSharp.torch.Generator> generators)
     {
         using var scope = NewDisposeScope();
         var scores = options.RepetitionPenalty == 1.0 ? logits : Penalise(logits, contexts, options.RepetitionPenalty);
         if (options.Temperature == 0)
-            return ToInts(scores.argmax(-1));
+        {
+            var best = scores.argmax(-1);
+            // argmax picks a NaN when there is one, so checking the picked scores catches a model that produced NaN.
+            if (!scores.gather(1, best.unsqueeze(1)).isfinite().all().item<bool>()) throw NonFinite();
+            return ToInts(best);
+        }
         var probs = Probabilities(scores).cpu();
+        if (probs.isnan().any().item<bool>()) throw NonFinite();
         var next = new int[probs.shape[0]];
         for (var r = 0; r < next.Length; r++)
             next[r] = (int)probs[r].multinomial(1, false, generators[r]).item<long>();
@@ -62,6 +69,10 @@ internal sealed class TokenSampler(GenerationOptions options)
         var penalised = where(seen > 0, seen / penalty, seen * penalty);
         return logits.scatter(1, ids, penalised).MoveToOuterDisposeScope();
     }
+
+    private static TextSslException NonFinite() =>
+        new("the model produced scores that are not numbers (NaN or infinity), so no token can be chosen; its weights are damaged or " +
+            "training diverged. Use an earlier checkpoint.");
 
     private static int[] ToInts(Tensor ids) => ids.cpu().to(ScalarType.Int64).data<long>().Select(v => (int)v).ToArray();
 }

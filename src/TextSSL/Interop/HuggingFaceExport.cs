@@ -4,7 +4,6 @@ using TextSSL.Modeling;
 using TextSSL.Tokenization;
 using TextSSL.Tokenization.HuggingFace;
 using TextSSL.Tokenization.Pretrained;
-using TextSSL.Training;
 using TorchSharp;
 
 namespace TextSSL.Interop;
@@ -48,7 +47,7 @@ public static class HuggingFaceExport
         var checkpoint = ModelCheckpoint.Resolve(modelPath);
         var info = ModelCheckpoint.ReadInfo(checkpoint);
         if (Blocker(info.Model) is { } blocker) throw new TextSslException($"cannot export '{checkpoint}' to Hugging Face: {blocker}");
-        using var loaded = ModelCheckpoint.Load(checkpoint, torch.CPU);
+        using var loaded = PretrainedModel.Load(checkpoint, torch.CPU);
         cancellationToken.ThrowIfCancellationRequested();
 
         var notes = new List<string>();

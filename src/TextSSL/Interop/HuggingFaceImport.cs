@@ -3,7 +3,6 @@ using TextSSL.Runtime;
 using TextSSL.Tokenization;
 using TextSSL.Tokenization.HuggingFace;
 using TextSSL.Tokenization.Pretrained;
-using TextSSL.Training;
 
 namespace TextSSL.Interop;
 

@@ -17,7 +17,7 @@ public sealed record EncodedTexts(int[][] Ids, int Truncated, int LossyEncoded)
     public static EncodedTexts Encode(TextTokenizer tokenizer, TransformerConfig config, IReadOnlyList<string> texts, int? maxTokens = null, CancellationToken ct = default)
     {
         var limit = Math.Min(maxTokens ?? config.BlockSize, config.BlockSize);
-        if (limit < 1) throw new TextSslException($"--max-tokens must be at least 1 (got {maxTokens}).");
+        if (limit < 1) throw new OptionException(nameof(FeatureOptions.MaxTokens), $"MaxTokens must be at least 1 (got {maxTokens}).");
         int? head, tail = null;
         if (config.Kind == ModelKind.Encoder)
         {

@@ -51,9 +51,12 @@ public sealed class FeatureCache
     public static string ModelFingerprint(string weightsPath, string tokenizerFingerprint)
     {
         using var stream = File.OpenRead(weightsPath);
-        var weights = Convert.ToHexStringLower(SHA256.HashData(stream));
-        return $"weights:{weights};tokenizer:{tokenizerFingerprint}";
+        return ModelFingerprintOf(Convert.ToHexStringLower(SHA256.HashData(stream)), tokenizerFingerprint);
     }
+
+    /// <summary>The same fingerprint from a known SHA-256 of the weights file (e.g. <see cref="Modeling.PretrainedModel.WeightsSha256"/>).</summary>
+    public static string ModelFingerprintOf(string weightsSha256, string tokenizerFingerprint) =>
+        $"weights:{weightsSha256.ToLowerInvariant()};tokenizer:{tokenizerFingerprint}";
 
     /// <summary>The fingerprint of a list of texts (order matters).</summary>
     public static string DataFingerprint(IEnumerable<string> texts)

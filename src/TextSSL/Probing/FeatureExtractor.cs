@@ -19,7 +19,7 @@ public static class FeatureExtractor
     public static Tensor Extract(Transformer model, EncodedTexts texts, FeatureOptions options, Device device,
         IProgress<(int Done, int Total)>? progress = null, CancellationToken ct = default)
     {
-        if (options.BatchSize < 1) throw new TextSslException($"feature batch size must be at least 1 (got {options.BatchSize}).");
+        options.Validate();
         var n = texts.Ids.Length;
         var dim = model.Config.Dim;
         var layers = options.EffectiveLayer.Resolve(model.Config.Layers + 1);

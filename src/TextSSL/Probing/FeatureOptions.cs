@@ -10,6 +10,19 @@ public sealed record FeatureOptions(Pooling Pooling = Pooling.Mean, LayerSelecti
     /// <summary>The layer selection, defaulting to the last hidden state.</summary>
     public LayerSelection EffectiveLayer => Layer ?? LayerSelection.Last;
 
+    /// <summary>The most texts per forward pass.</summary>
+    public const int BatchSizeLimit = 65_536;
+
+    /// <summary>Checks every value.</summary>
+    /// <exception cref="OptionException">A value is out of range; the exception names the property.</exception>
+    public FeatureOptions Validate()
+    {
+        if (!Enum.IsDefined(Pooling)) throw new OptionException(nameof(Pooling), $"Pooling {(int)Pooling} is not one of {string.Join(", ", Enum.GetNames<Pooling>())}.");
+        OptionException.CheckRange(nameof(BatchSize), BatchSize, 1, BatchSizeLimit);
+        if (MaxTokens is { } max) OptionException.CheckRange(nameof(MaxTokens), max, 1, int.MaxValue);
+        return this;
+    }
+
     /// <summary>A canonical description, part of feature cache keys.</summary>
     public string Describe() => $"pool={Pooling.ToString().ToLowerInvariant()};layer={EffectiveLayer};max={MaxTokens?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "block"}";
 }

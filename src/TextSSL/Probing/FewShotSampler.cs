@@ -45,7 +45,7 @@ public static class FewShotSampler
     }
 
     /// <summary>Parses a list such as <c>8,32,128,all</c>; <c>all</c> becomes null.</summary>
-    /// <exception cref="TextSslException">An entry is neither a positive integer nor <c>all</c>.</exception>
+    /// <exception cref="OptionException">An entry is neither a positive integer nor <c>all</c> (names <see cref="ProbeOptions.SamplesPerLabel"/>).</exception>
     public static IReadOnlyList<int?> ParseList(string spec)
     {
         var result = new List<int?>();
@@ -53,9 +53,9 @@ public static class FewShotSampler
         {
             if (part.Equals("all", StringComparison.OrdinalIgnoreCase)) result.Add(null);
             else if (int.TryParse(part, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var k) && k >= 1) result.Add(k);
-            else throw new TextSslException($"--samples-per-label: '{part}' is neither a positive integer nor 'all' (example: 8,32,128,all).");
+            else throw new OptionException(nameof(ProbeOptions.SamplesPerLabel), $"SamplesPerLabel: '{part}' is neither a positive integer nor 'all' (example: 8,32,128,all).");
         }
-        if (result.Count == 0) throw new TextSslException("--samples-per-label is empty (example: 8,32,128,all).");
+        if (result.Count == 0) throw new OptionException(nameof(ProbeOptions.SamplesPerLabel), "SamplesPerLabel is empty (example: 8,32,128,all).");
         // Ascending, 'all' last, no repeats: the report's x axis reads left to right.
         return result.Distinct().OrderBy(k => k ?? int.MaxValue).ToList();
     }

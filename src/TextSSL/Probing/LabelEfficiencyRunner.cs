@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using TextSSL.Modeling;
-using TextSSL.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -15,26 +14,14 @@ namespace TextSSL.Probing;
 /// </summary>
 public static class LabelEfficiencyRunner
 {
-    /// <summary>Loads a checkpoint for probing, saying clearly when its tokenizer is missing.</summary>
-    /// <exception cref="TextSslException">No checkpoint there, or its tokenizer directory is gone.</exception>
-    public static LoadedModel LoadModel(string path, Device device)
-    {
-        var dir = ModelCheckpoint.Resolve(path);
-        var tokenizerDir = Path.Combine(dir, ModelCheckpoint.TokenizerDirectory);
-        if (!Directory.Exists(tokenizerDir))
-            throw new TextSslException($"checkpoint '{dir}' has no {ModelCheckpoint.TokenizerDirectory}/ directory, and a probe must tokenize text exactly as in training. " +
-                                       "Restore the tokenizer/ directory saved with the checkpoint (or copy the one the model was trained with).");
-        return ModelCheckpoint.Load(dir, device);
-    }
-
     /// <summary>Runs the protocol for <paramref name="model"/> on <paramref name="data"/>.</summary>
-    /// <param name="model">The pretrained checkpoint.</param>
+    /// <param name="model">The pretrained model, loaded with <see cref="PretrainedModel.Load"/>.</param>
     /// <param name="data">Fixed train/test splits.</param>
     /// <param name="options">K values, experiments, baselines and settings.</param>
     /// <param name="device">Where features, probes and end-to-end training run.</param>
     /// <param name="progress">Receives one line per step worth reporting.</param>
     /// <param name="ct">Cancels between runs and batches.</param>
-    public static ProbeResult Run(LoadedModel model, ProbeDataset data, ProbeOptions options, Device device, IProgress<string>? progress = null, CancellationToken ct = default)
+    public static ProbeResult Run(PretrainedModel model, ProbeDataset data, ProbeOptions options, Device device, IProgress<string>? progress = null, CancellationToken ct = default)
     {
         options.Validate();
         var clock = Stopwatch.StartNew();
@@ -56,10 +43,9 @@ public static class LabelEfficiencyRunner
         var features = new Dictionary<ProbeMethod, Tensor>();
         var cache = options.CacheDirectory is { } dir ? new FeatureCache(dir) : null;
         var dataFingerprint = FeatureCache.DataFingerprint(allTexts);
-        var weights = Path.Combine(model.Directory, ModelCheckpoint.WeightsFile);
         try
         {
-            features[ProbeMethod.Pretrained] = Frozen("pretrained", model.Model, () => FeatureCache.ModelFingerprint(weights, model.Tokenizer.Fingerprint));
+            features[ProbeMethod.Pretrained] = Frozen("pretrained", model.Model, () => FeatureCache.ModelFingerprintOf(model.WeightsSha256, model.Tokenizer.Fingerprint));
             if (options.Baselines.Contains(ProbeMethod.RandomWeights))
             {
                 manual_seed(options.Seed);
@@ -107,7 +93,7 @@ public static class LabelEfficiencyRunner
                         }
                         else
                         {
-                            var predicted = SupervisedTrainer.TrainAndPredict(config, method == ProbeMethod.FineTuned ? weights : null,
+                            var predicted = SupervisedTrainer.TrainAndPredict(config, method == ProbeMethod.FineTuned ? model : null,
                                 Subset(encTrain, sample.Indices), yTrain, encTest, k, options.Supervised, seed, device, ct);
                             metrics = ClassificationMetrics.FromPredictions(data.TestLabels, predicted, data.Classes);
                         }

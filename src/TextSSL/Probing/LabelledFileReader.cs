@@ -39,8 +39,8 @@ public static class LabelledFileReader
             using var csv = CsvReader.FromFile(path, options);
             var header = csv.Headers.ToArray();
             if (header.Length == 0) throw new TextSslException($"'{path}' is empty: expected a header row with the columns '{columns.Text}' and '{columns.Label}'.");
-            var textIndex = ColumnIndex(header, columns.Text, path, "--text-column");
-            var labelIndex = ColumnIndex(header, columns.Label, path, "--label-column");
+            var textIndex = ColumnIndex(header, columns.Text, path, TextColumnOption);
+            var labelIndex = ColumnIndex(header, columns.Label, path, LabelColumnOption);
             var splitIndex = FindColumn(header, columns.Split);
             var builder = new Builder(path, firstId, splitIndex >= 0);
             while (csv.Read())
@@ -71,8 +71,8 @@ public static class LabelledFileReader
                 if (builder is null)
                 {
                     var names = doc.RootElement.EnumerateObject().Select(p => p.Name).ToArray();
-                    ColumnIndex(names, columns.Text, path, "--text-column");
-                    ColumnIndex(names, columns.Label, path, "--label-column");
+                    ColumnIndex(names, columns.Text, path, TextColumnOption);
+                    ColumnIndex(names, columns.Label, path, LabelColumnOption);
                     builder = new Builder(path, firstId, FindColumn(names, columns.Split) >= 0);
                 }
                 var text = Field(doc.RootElement, columns.Text) ?? throw new TextSslException($"'{path}' line {lineNumber} has no '{columns.Text}' field.");
@@ -104,11 +104,20 @@ public static class LabelledFileReader
         return exact >= 0 ? exact : Array.FindIndex(header, h => string.Equals(h.Trim(), name, StringComparison.OrdinalIgnoreCase));
     }
 
+    /// <summary>The option names of the column settings, as <see cref="OptionException"/> messages spell them.</summary>
+    internal const string TextColumnOption = nameof(LabelledColumns) + "." + nameof(LabelledColumns.Text);
+
+    /// <inheritdoc cref="TextColumnOption"/>
+    internal const string LabelColumnOption = nameof(LabelledColumns) + "." + nameof(LabelledColumns.Label);
+
+    /// <inheritdoc cref="TextColumnOption"/>
+    internal const string SplitColumnOption = nameof(LabelledColumns) + "." + nameof(LabelledColumns.Split);
+
     private static int ColumnIndex(string[] header, string name, string path, string option)
     {
         var index = FindColumn(header, name);
         if (index < 0)
-            throw new TextSslException($"'{path}' has no column '{name}' (it has: {string.Join(", ", header.Select(h => $"'{h}'"))}). Name the right one with {option}.");
+            throw new OptionException(option, $"'{path}' has no column '{name}' (it has: {string.Join(", ", header.Select(h => $"'{h}'"))}). Name the right one with {option}.");
         return index;
     }
 

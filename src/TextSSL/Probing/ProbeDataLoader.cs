@@ -37,7 +37,7 @@ public static class ProbeDataLoader
             NoteSkipped(testFile, notes);
             train = data.Rows.Select(r => r.Example).ToList();
             test = testFile.Rows.Select(r => r.Example).ToList();
-            if (data.HasSplitColumn) notes.Add($"--test-data given: the '{columns.Split}' column of {Path.GetFileName(dataPath)} was ignored; all its rows are training data.");
+            if (data.HasSplitColumn) notes.Add($"a separate test file was given: the '{columns.Split}' column of {Path.GetFileName(dataPath)} was ignored; all its rows are training data.");
         }
         else if (data.HasSplitColumn)
         {
@@ -57,13 +57,14 @@ public static class ProbeDataLoader
         }
         else
         {
-            if (split.TestFraction is <= 0 or >= 1) throw new TextSslException($"--test-fraction must be between 0 and 1 (got {split.TestFraction.ToString(CultureInfo.InvariantCulture)}).");
+            if (!double.IsFinite(split.TestFraction) || split.TestFraction is <= 0 or >= 1)
+                throw new OptionException(nameof(SplitOptions.TestFraction), $"TestFraction must be between 0 and 1, both excluded (got {split.TestFraction.ToString(CultureInfo.InvariantCulture)}).");
             (train, test) = StratifiedSplit(data.Rows.Select(r => r.Example).ToList(), split.TestFraction, split.Seed);
             notes.Add($"no test file and no '{columns.Split}' column: held out {split.TestFraction.ToString("P0", CultureInfo.InvariantCulture)} of each class for testing (seed {split.Seed}).");
         }
         if (split.TopClasses is { } top)
         {
-            if (top < 2) throw new TextSslException($"--top-classes must be at least 2 (got {top}).");
+            OptionException.CheckRange(nameof(SplitOptions.TopClasses), top, 2, int.MaxValue);
             var kept = train.GroupBy(e => e.Label, StringComparer.Ordinal).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal)
                 .Take(top).Select(g => g.Key).ToHashSet(StringComparer.Ordinal);
             var total = train.Select(e => e.Label).Distinct(StringComparer.Ordinal).Count();
@@ -83,12 +84,12 @@ public static class ProbeDataLoader
     public static ProbeDataset Build(IReadOnlyList<LabelledExample> train, IReadOnlyList<LabelledExample> test, List<string> notes, string source)
     {
         if (train.Count == 0) throw new TextSslException($"'{source}' has no training rows. Check the split column values (train/test) or the file's contents.");
-        if (test.Count == 0) throw new TextSslException($"'{source}' has no test rows. Give --test-data, a split column with 'test' rows, or --test-fraction.");
+        if (test.Count == 0) throw new OptionException([nameof(SplitOptions.TestDataPath), nameof(SplitOptions.TestFraction)], $"'{source}' has no test rows. Give a TestDataPath, a split column with 'test' rows, or a TestFraction.");
         var duplicateIds = train.Select(e => e.Id).Intersect(test.Select(e => e.Id)).Count();
         if (duplicateIds > 0) throw new InvalidOperationException($"{duplicateIds} example ids are in both training and test.");
         var classes = train.Select(e => e.Label).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         if (classes.Count < 2)
-            throw new TextSslException($"'{source}': the training split has {(classes.Count == 0 ? "no labels" : $"a single class ('{classes[0]}')")}; a classifier needs at least two. Check --label-column.");
+            throw new OptionException(LabelledFileReader.LabelColumnOption, $"'{source}': the training split has {(classes.Count == 0 ? "no labels" : $"a single class ('{classes[0]}')")}; a classifier needs at least two. Check {LabelledFileReader.LabelColumnOption}.");
         var known = classes.ToHashSet(StringComparer.Ordinal);
         var unseen = test.Where(e => !known.Contains(e.Label)).ToList();
         if (unseen.Count > 0)

@@ -18,7 +18,7 @@ public enum ProbeMethod
 /// <summary>Names and parsing of <see cref="ProbeMethod"/>.</summary>
 public static class ProbeMethods
 {
-    /// <summary>The names accepted by <c>--baselines</c>.</summary>
+    /// <summary>The names <see cref="ParseBaselines"/> accepts.</summary>
     public const string BaselineChoices = "tfidf, random, supervised, finetune (or none)";
 
     /// <summary>The short name used in CSV files and on the command line.</summary>
@@ -44,7 +44,7 @@ public static class ProbeMethods
     };
 
     /// <summary>Parses a comma-separated baseline list such as <c>tfidf,random,supervised</c>.</summary>
-    /// <exception cref="TextSslException">An unknown name.</exception>
+    /// <exception cref="OptionException">An unknown name (names <see cref="ProbeOptions.Baselines"/>).</exception>
     public static IReadOnlyList<ProbeMethod> ParseBaselines(string spec)
     {
         var result = new List<ProbeMethod>();
@@ -57,7 +57,7 @@ public static class ProbeMethods
                 "random" => ProbeMethod.RandomWeights,
                 "supervised" or "scratch" => ProbeMethod.Supervised,
                 "finetune" or "fine-tune" => ProbeMethod.FineTuned,
-                _ => throw new TextSslException($"--baselines: unknown baseline '{part}'. Choose from {BaselineChoices}."),
+                _ => throw new OptionException(nameof(ProbeOptions.Baselines), $"Baselines: unknown baseline '{part}'. Choose from {BaselineChoices}."),
             };
             if (m is { } method && !result.Contains(method)) result.Add(method);
         }

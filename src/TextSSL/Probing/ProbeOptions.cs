@@ -38,13 +38,32 @@ public sealed record ProbeOptions
     /// <summary>Where frozen features are cached; null disables the cache.</summary>
     public string? CacheDirectory { get; init; }
 
-    /// <summary>Checks ranges.</summary>
-    /// <exception cref="TextSslException">A value is out of range.</exception>
+    /// <summary>The most <see cref="Experiments"/> per K.</summary>
+    public const int ExperimentsLimit = 10_000;
+
+    /// <summary>Checks every value (finite, in range), including <see cref="Features"/> and <see cref="Supervised"/>.</summary>
+    /// <exception cref="OptionException">A value is out of range; the exception names the property.</exception>
     public ProbeOptions Validate()
     {
-        if (Experiments < 1) throw new TextSslException($"--experiments must be at least 1 (got {Experiments}).");
-        if (SamplesPerLabel.Count == 0) throw new TextSslException("--samples-per-label is empty.");
-        if (L2Grid.Count == 0 || L2Grid.Any(l => l < 0 || double.IsNaN(l))) throw new TextSslException("the L2 grid needs one or more non-negative values.");
+        OptionException.CheckRange(nameof(Experiments), Experiments, 1, ExperimentsLimit);
+        if (SamplesPerLabel is null || SamplesPerLabel.Count == 0)
+            throw new OptionException(nameof(SamplesPerLabel), "SamplesPerLabel is empty; give at least one K (null means all examples).");
+        if (SamplesPerLabel.FirstOrDefault(k => k is < 1) is { } bad)
+            throw new OptionException(nameof(SamplesPerLabel), $"SamplesPerLabel must hold positive numbers or null for all (got {bad}).");
+        if (L2Grid is null || L2Grid.Count == 0 || L2Grid.Any(l => !double.IsFinite(l) || l < 0))
+            throw new OptionException(nameof(L2Grid), "L2Grid needs one or more finite, non-negative values.");
+        if (Baselines is null) throw new OptionException(nameof(Baselines), "Baselines is null; give an empty list for none.");
+        (Features ?? throw new OptionException(nameof(Features), "Features is null.")).Validate();
+        var s = Supervised ?? throw new OptionException(nameof(Supervised), "Supervised is null.");
+        OptionException.CheckRange(SupervisedOption(nameof(SupervisedOptions.Epochs)), s.Epochs, 1, 1_000_000);
+        OptionException.CheckRange(SupervisedOption(nameof(SupervisedOptions.MaxSteps)), s.MaxSteps, 1, 10_000_000);
+        OptionException.CheckRange(SupervisedOption(nameof(SupervisedOptions.MinSteps)), s.MinSteps, 0, 10_000_000);
+        OptionException.CheckRange(SupervisedOption(nameof(SupervisedOptions.BatchSize)), s.BatchSize, 1, 65_536);
+        OptionException.CheckRange(SupervisedOption(nameof(SupervisedOptions.LearningRate)), s.LearningRate, 0, 10);
+        OptionException.CheckRange(SupervisedOption(nameof(SupervisedOptions.WeightDecay)), s.WeightDecay, 0, 10);
         return this;
     }
+
+    /// <summary>How messages name a property of <see cref="Supervised"/>: <c>Supervised.MaxSteps</c>.</summary>
+    public static string SupervisedOption(string property) => nameof(Supervised) + "." + property;
 }

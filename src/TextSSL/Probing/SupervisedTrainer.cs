@@ -23,7 +23,7 @@ public static class SupervisedTrainer
 {
     /// <summary>Trains and predicts.</summary>
     /// <param name="config">The architecture.</param>
-    /// <param name="pretrainedWeights">A checkpoint's weights file to start from, or null for a fresh random initialisation.</param>
+    /// <param name="pretrained">A loaded model whose weights (verified on load) are the starting point, or null for a fresh random initialisation.</param>
     /// <param name="train">Encoded training texts.</param>
     /// <param name="trainLabels">Their class indices.</param>
     /// <param name="test">Encoded test texts.</param>
@@ -33,7 +33,7 @@ public static class SupervisedTrainer
     /// <param name="device">Where to train.</param>
     /// <param name="ct">Cancels between steps.</param>
     /// <returns>The predicted class of every test text.</returns>
-    public static int[] TrainAndPredict(TransformerConfig config, string? pretrainedWeights, EncodedTexts train, int[] trainLabels, EncodedTexts test,
+    public static int[] TrainAndPredict(TransformerConfig config, PretrainedModel? pretrained, EncodedTexts train, int[] trainLabels, EncodedTexts test,
         int numClasses, SupervisedOptions options, int seed, Device device, CancellationToken ct = default)
     {
         if (train.Ids.Length != trainLabels.Length) throw new ArgumentException("one label per training text is needed.", nameof(trainLabels));
@@ -42,8 +42,7 @@ public static class SupervisedTrainer
         OptionException.CheckRange("Supervised.LearningRate", options.LearningRate, 1e-12, 10);
         OptionException.CheckRange("Supervised.WeightDecay", options.WeightDecay, 0, 10);
         manual_seed(seed);
-        var trunk = new Transformer(config);
-        if (pretrainedWeights is not null) trunk.load(pretrainedWeights, strict: true);
+        var trunk = pretrained?.CopyTransformer() ?? new Transformer(config);
         using var model = new SequenceClassifier(trunk, numClasses);
         model.to(device);
         // The project's optimizer, schedule and step: fused AdamW, a 10% linear warm-up then the peak rate (the cosine's

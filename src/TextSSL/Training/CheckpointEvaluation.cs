@@ -1,3 +1,4 @@
+using TextSSL.Modeling;
 using TextSSL.Pretext;
 using TextSSL.Runtime;
 using static TorchSharp.torch;
@@ -38,32 +39,62 @@ public sealed record CheckpointEvaluationResult(EvaluationResult Result, string 
 public static class CheckpointEvaluation
 {
     /// <summary>
-    /// Loads the checkpoint at <paramref name="modelPath"/> (a checkpoint or a run directory: best/, else last/),
-    /// encodes <paramref name="dataPath"/> with its tokenizer, and returns the mean cross-entropy over every token of
-    /// the split in consecutive non-overlapping windows of the block size (masked-LM: over the positions chosen by
-    /// fixed evaluation masks), with perplexity.
+    /// Loads the checkpoint at <paramref name="modelPath"/> (a checkpoint or a run directory: best/, else last/) onto
+    /// <see cref="EvaluateOptions.Device"/> and scores it with <see cref="Evaluate"/>.
     /// </summary>
+    /// <exception cref="OptionException">An option is out of range.</exception>
     /// <exception cref="TextSslException">Missing or corrupt checkpoint, unreadable data, or a block size the model cannot take.</exception>
     public static CheckpointEvaluationResult Run(string modelPath, string dataPath, EvaluateOptions options, CancellationToken cancellationToken = default)
     {
-        if (options.Split is not ("validation" or "train")) throw new TextSslException($"unknown split '{options.Split}'. Choose validation or train.");
-        if (options.BatchSize < 1) throw new TextSslException($"--batch-size must be at least 1 (got {options.BatchSize}).");
-        var device = DeviceSelector.Resolve(options.Device);
-        using var loaded = ModelCheckpoint.Load(modelPath, device);
-        loaded.Model.Precision.Dtype = options.Dtype switch
-        {
-            "fp32" => ScalarType.Float32,
-            "bf16" => ScalarType.BFloat16,
-            _ => throw new TextSslException($"unknown --dtype '{options.Dtype}'. Choose fp32 or bf16."),
-        };
-        var block = options.BlockSize ?? loaded.Model.Config.BlockSize;
-        if (block < 1 || block > loaded.Model.Config.BlockSize)
-            throw new TextSslException($"--block-size {block} does not fit the model's {loaded.Model.Config.BlockSize} positions; use 1..{loaded.Model.Config.BlockSize}.");
-        var data = TrainingData.Load(dataPath, loaded.Tokenizer, options.ValidationFraction);
+        Validate(options);
+        using var model = PretrainedModel.Load(modelPath, DeviceSelector.Resolve(options.Device));
+        return model.Evaluate(dataPath, options, cancellationToken);
+    }
+
+    /// <summary>
+    /// Encodes <paramref name="dataPath"/> with the model's tokenizer and returns the mean cross-entropy over every
+    /// token of the split in consecutive non-overlapping windows of the block size (masked-LM: over the positions chosen
+    /// by fixed evaluation masks), with perplexity. Runs where the model is (<see cref="EvaluateOptions.Device"/> is not
+    /// used); the model's precision is restored afterwards.
+    /// </summary>
+    /// <param name="model">The loaded model.</param>
+    /// <param name="dataPath">A .txt file, a directory of .txt files, or a token-shard directory.</param>
+    /// <param name="options">Split, validation fraction, batch, block size and precision.</param>
+    /// <param name="cancellationToken">Checked between batches.</param>
+    /// <exception cref="OptionException">An option is out of range for this model.</exception>
+    /// <exception cref="TextSslException">Unreadable data.</exception>
+    public static CheckpointEvaluationResult Evaluate(this PretrainedModel model, string dataPath, EvaluateOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        Validate(options);
+        var dtype = options.Dtype == "bf16" ? ScalarType.BFloat16 : ScalarType.Float32;
+        var block = options.BlockSize ?? model.Config.BlockSize;
+        if (block < 1 || block > model.Config.BlockSize)
+            throw new OptionException(nameof(EvaluateOptions.BlockSize), $"BlockSize {block} does not fit the model's {model.Config.BlockSize} positions; use 1..{model.Config.BlockSize}.");
+        var data = TrainingData.Load(dataPath, model.Tokenizer, options.ValidationFraction);
         var stream = options.Split == "train" ? data.Train : data.Validation;
-        var task = PretextTasks.Create(loaded.Info.Task, loaded.Tokenizer, seed: 0);
+        var task = PretextTasks.Create(model.Task, model.Tokenizer, seed: 0);
         task.Validate(stream, block, options.Split);
-        var result = Evaluation.Evaluate(loaded.Model, task, stream, options.BatchSize, block, device, null, cancellationToken);
-        return new CheckpointEvaluationResult(result, loaded.Directory, loaded.Info.Task, block, $"{data.Description}, {options.Split} split");
+        var previous = model.Model.Precision.Dtype;
+        model.Model.Precision.Dtype = dtype;
+        try
+        {
+            var result = Evaluation.Evaluate(model.Model, task, stream, options.BatchSize, block, model.Device, null, cancellationToken);
+            return new CheckpointEvaluationResult(result, model.Directory, model.Task, block, $"{data.Description}, {options.Split} split");
+        }
+        finally { model.Model.Precision.Dtype = previous; }
+    }
+
+    private static void Validate(EvaluateOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Split is not ("validation" or "train"))
+            throw new OptionException(nameof(EvaluateOptions.Split), $"Split '{options.Split}' is unknown. Choose validation or train.");
+        if (!double.IsFinite(options.ValidationFraction) || options.ValidationFraction <= 0 || options.ValidationFraction >= 1)
+            throw new OptionException(nameof(EvaluateOptions.ValidationFraction), $"ValidationFraction must be between 0 and 1, both excluded (got {options.ValidationFraction}).");
+        OptionException.CheckRange(nameof(EvaluateOptions.BatchSize), options.BatchSize, 1, 65_536);
+        if (options.BlockSize is { } b) OptionException.CheckRange(nameof(EvaluateOptions.BlockSize), b, 1, int.MaxValue);
+        if (options.Dtype is not ("fp32" or "bf16"))
+            throw new OptionException(nameof(EvaluateOptions.Dtype), $"Dtype '{options.Dtype}' is unknown. Choose fp32 or bf16.");
     }
 }

@@ -150,7 +150,9 @@ public sealed class PretrainingRun : IDisposable
             throw new OptionException(names, $"Resume: '{paths.Root}' holds no checkpoint to resume (no last/model.json). " +
                                              "Start without Resume, or point OutputDirectory at the run to continue.");
         var state = TrainingCheckpoint.ReadState(last);
-        CheckResumable(last, ModelCheckpoint.ReadInfo(last), state, config, task, data);
+        var info = ModelCheckpoint.ReadInfo(last);
+        CheckResumable(last, info, state, config, task, data);
+        ModelCheckpoint.VerifyWeights(last, info);   // a damaged model.bin stops here, naming the file, before training on it
         return state;
     }
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using TextSSL.Modeling;
 using TextSSL.Tokenization;
 using TextSSL.Training.Optimization;
 using static TorchSharp.torch;

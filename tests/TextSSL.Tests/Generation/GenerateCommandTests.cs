@@ -5,7 +5,6 @@ using TextSSL.Generation;
 using TextSSL.Modeling;
 using TextSSL.Runtime;
 using TextSSL.Tokenization;
-using TextSSL.Training;
 
 namespace TextSSL.Tests.Generation;
 
@@ -113,12 +112,18 @@ public class GenerateCommandTests
             Throws.TypeOf<TextSslException>().With.Message.Contains("corrupt"));
     }
 
+    // The CLI prints an option error with its own flags (CliHost renders OptionException through OptionFlags).
     [TestCase("--top-p", "1.5", "top-p")]
     [TestCase("--top-k", "0", "top-k")]
     [TestCase("--temperature", "-1", "temperature")]
-    public void Invalid_sampling_parameters_are_clear_errors(string option, string value, string named) =>
-        Assert.That(async () => await Cli("generate", "--model", _decoder, "--prompt", "the", "--device", "cpu", option, value),
-            Throws.TypeOf<TextSslException>().With.Message.Contains(named));
+    [TestCase("--temperature", "NaN", "--temperature")]
+    [TestCase("--window-keep", "0", "--window-keep")]
+    [TestCase("--stop", "", "--stop")]
+    public void Invalid_sampling_parameters_are_clear_errors(string option, string value, string named)
+    {
+        var ex = Assert.ThrowsAsync<OptionException>(async () => await Cli("generate", "--model", _decoder, "--prompt", "the", "--device", "cpu", option, value));
+        Assert.That(ex!.MessageWith(TextSSL.Cli.OptionFlags.For), Does.Contain(named));
+    }
 
     [Test]
     public void No_prompt_is_a_clear_error() =>

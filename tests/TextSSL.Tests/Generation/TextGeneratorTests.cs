@@ -204,15 +204,37 @@ public class TextGeneratorTests
         Assert.That(c.PromptTokens, Is.EqualTo("the Zebra".Length));
     }
 
-    [TestCase(-0.5, null, null, 1.0, "temperature")]
-    [TestCase(1.0, 0, null, 1.0, "top-k")]
-    [TestCase(1.0, null, 0.0, 1.0, "top-p")]
-    [TestCase(1.0, null, 1.5, 1.0, "top-p")]
-    [TestCase(1.0, null, null, 0.0, "repetition penalty")]
+    // The library names the option by its property (the CLI shows it as its flag: see GenerateCommandTests).
+    [TestCase(-0.5, null, null, 1.0, "Temperature")]
+    [TestCase(double.NaN, null, null, 1.0, "Temperature")]
+    [TestCase(1.0, 0, null, 1.0, "TopK")]
+    [TestCase(1.0, null, 0.0, 1.0, "TopP")]
+    [TestCase(1.0, null, 1.5, 1.0, "TopP")]
+    [TestCase(1.0, null, double.NaN, 1.0, "TopP")]
+    [TestCase(1.0, null, null, 0.0, "RepetitionPenalty")]
+    [TestCase(1.0, null, null, double.PositiveInfinity, "RepetitionPenalty")]
     public void Invalid_sampling_parameters_are_clear_errors(double temperature, int? topK, double? topP, double penalty, string named)
     {
         var options = new GenerationOptions { Temperature = temperature, TopK = topK, TopP = topP, RepetitionPenalty = penalty };
-        Assert.That(() => _generator.Generate("the", options), Throws.TypeOf<TextSslException>().With.Message.Contains(named));
+        Assert.That(() => _generator.Generate("the", options),
+            Throws.TypeOf<OptionException>().With.Message.Contains(named).And.Property(nameof(OptionException.Option)).EqualTo(named));
+    }
+
+    [TestCase(0)]
+    [TestCase(GenerationOptions.MaxNewTokensLimit + 1)]
+    public void The_number_of_new_tokens_is_bounded(int tokens) =>
+        Assert.That(() => _generator.Generate("the", new GenerationOptions { MaxNewTokens = tokens }),
+            Throws.TypeOf<OptionException>().With.Property(nameof(OptionException.Option)).EqualTo(nameof(GenerationOptions.MaxNewTokens)));
+
+    [Test]
+    public void A_model_with_nan_weights_is_a_clear_error_greedy_or_sampled()
+    {
+        using var broken = TinyModels.Untrained(_tokenizer, ModelKind.Decoder);
+        using (TorchSharp.torch.no_grad())
+            broken.named_parameters().First(p => p.name.Contains("lm_head") || p.name.Contains("wte") || p.name.Contains("embed")).parameter.fill_(double.NaN);
+        var generator = new TextGenerator(broken, _tokenizer);
+        foreach (var options in new[] { GenerationOptions.Greedy with { MaxNewTokens = 3 }, Sampled(1, tokens: 3), Sampled(1, tokens: 3) with { TopK = 5, TopP = 0.9 } })
+            Assert.That(() => generator.Generate("the", options), Throws.TypeOf<TextSslException>().With.Message.Contains("NaN"), $"temperature {options.Temperature}");
     }
 
     [Test]

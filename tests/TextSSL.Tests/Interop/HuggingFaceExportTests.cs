@@ -40,8 +40,8 @@ public class HuggingFaceExportTests
         var reimported = Path.Combine(_dir, "back");
         HuggingFaceImport.Import(export.Directory, reimported);
 
-        using var original = ModelCheckpoint.Load(checkpoint, torch.CPU);
-        using var back = ModelCheckpoint.Load(reimported, torch.CPU);
+        using var original = PretrainedModel.Load(checkpoint, torch.CPU);
+        using var back = PretrainedModel.Load(reimported, torch.CPU);
         Assert.That(back.Model.Config with { Bias = false }, Is.EqualTo(original.Model.Config with { Bias = false }));
         // The tokenizer comes back from Hugging Face's tokenizer.json (it records the split pattern, so its fingerprint is
         // its own); what must hold is that it gives the same ids.
@@ -71,7 +71,7 @@ public class HuggingFaceExportTests
         Assert.That(header, Has.Count.EqualTo(2 + 2 * 12 + 2));
 
         // The transposition: GPT-2's c_attn weight is TextSSL's Linear weight transposed.
-        using var loaded = ModelCheckpoint.Load(checkpoint, torch.CPU);
+        using var loaded = PretrainedModel.Load(checkpoint, torch.CPU);
         var weights = SafetensorsFile.Read(Path.Combine(hf, "model.safetensors"));
         var ours = loaded.Model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
         using (var transposed = ours["h.0.attn.c_attn.weight"].detach().t().contiguous())
@@ -124,7 +124,7 @@ public class HuggingFaceExportTests
         Assert.That(header.Keys, Does.Contain("lm_head.bias").And.Contain("lm_head.layer_norm.weight").And.Contain("roberta.encoder.LayerNorm.weight"));
         Assert.That(header.Keys, Does.Not.Contain("lm_head.decoder.weight"), "a tied decoder is not stored");
 
-        using var loaded = ModelCheckpoint.Load(checkpoint, torch.CPU);
+        using var loaded = PretrainedModel.Load(checkpoint, torch.CPU);
         var ours = loaded.Model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
         var weights = SafetensorsFile.Read(Path.Combine(r.Directory, "model.safetensors"));
         using (var keyRows = ours["h.0.attn.c_attn.weight"].detach().narrow(0, 32, 32).contiguous())

@@ -33,7 +33,7 @@ public class HuggingFaceImportTests
         var result = HuggingFaceImport.Import(InteropFixtures.Gpt2(variant), checkpoint);
         Assert.That(result.Model, Is.EqualTo(new TransformerConfig(ModelKind.Decoder, 300, 16, 2, 2, 32, 0.0, true, PositionKind.Learned, true)));
         Assert.That(result.Notes, Is.Empty);
-        using var loaded = ModelCheckpoint.Load(checkpoint, torch.CPU);
+        using var loaded = PretrainedModel.Load(checkpoint, torch.CPU);
         var ours = InteropFixtures.Logits(loaded.Model, Expected.InputIds);
         var diff = InteropFixtures.MaxAbsDifference(ours, Expected.Logits[logits]);
         TestContext.Out.WriteLine($"{variant,-8} max |Δlogit| vs the PyTorch reference: {diff:E2}");
@@ -46,7 +46,7 @@ public class HuggingFaceImportTests
     {
         var checkpoint = Path.Combine(_dir, "ckpt");
         HuggingFaceImport.Import(InteropFixtures.Gpt2(), checkpoint);
-        using var loaded = ModelCheckpoint.Load(checkpoint, torch.CPU);
+        using var loaded = PretrainedModel.Load(checkpoint, torch.CPU);
         // "he" and "Ġt" are the fixture's two merges (ids 258 and 257); "<|endoftext|>" is 256.
         Assert.That(loaded.Tokenizer.Encode("he t"), Is.EqualTo(new[] { 258, 257 }));
         Assert.That(loaded.Tokenizer.Specials.IdOf(TextSSL.Tokenization.SpecialTokenRole.EndOfText), Is.EqualTo(256));
@@ -66,7 +66,7 @@ public class HuggingFaceImportTests
         foreach (var t in weights.Values) t.Dispose();
 
         HuggingFaceImport.Import(dir, Path.Combine(_dir, "ckpt"));
-        using var loaded = ModelCheckpoint.Load(Path.Combine(_dir, "ckpt"), torch.CPU);
+        using var loaded = PretrainedModel.Load(Path.Combine(_dir, "ckpt"), torch.CPU);
         Assert.That(InteropFixtures.MaxAbsDifference(InteropFixtures.Logits(loaded.Model, Expected.InputIds), Expected.Logits["fp32"]), Is.LessThanOrEqualTo(1e-4));
     }
 

@@ -52,7 +52,7 @@ public class HuggingFaceOracleTests
             long[][] ids = [tokenizer.Encode("the cat sat on the mat.").Select(i => (long)i).ToArray(), tokenizer.Encode("a dog ate the log. the").Select(i => (long)i).ToArray()];
             var n = Math.Min(ids[0].Length, ids[1].Length);
             ids = [ids[0][..n], ids[1][..n]];
-            using var loaded = ModelCheckpoint.Load(Path.Combine(dir, "ckpt"), torch.CPU);
+            using var loaded = PretrainedModel.Load(Path.Combine(dir, "ckpt"), torch.CPU);
             var logits = InteropFixtures.Logits(loaded.Model, ids);
             var v = loaded.Model.Config.VocabSize;
             var nested = ids.Select((_, b) => Enumerable.Range(0, n).Select(t => logits.AsSpan((b * n + t) * v, v).ToArray()).ToArray()).ToArray();

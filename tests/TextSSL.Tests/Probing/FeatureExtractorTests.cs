@@ -102,9 +102,10 @@ public class FeatureExtractorTests
     [Test]
     public void Layer_selection_out_of_range_is_a_clear_error()
     {
-        var ex = Assert.Throws<TextSslException>(() => LayerSelection.Parse("7").Resolve(3));
+        var ex = Assert.Throws<OptionException>(() => LayerSelection.Parse("7").Resolve(3));
         Assert.That(ex!.Message, Does.Contain("0..2"));
-        Assert.Throws<TextSslException>(() => LayerSelection.Parse("middle"));
+        Assert.That(ex.Option, Is.EqualTo(nameof(FeatureOptions.Layer)));
+        Assert.Throws<OptionException>(() => LayerSelection.Parse("middle"));
     }
 
     [Test]

@@ -49,7 +49,7 @@ public class FewShotSamplerTests
     public void Parses_k_lists()
     {
         Assert.That(FewShotSampler.ParseList("32, all,8,128"), Is.EqualTo(new int?[] { 8, 32, 128, null }));
-        Assert.Throws<TextSslException>(() => FewShotSampler.ParseList("8,zero"));
-        Assert.Throws<TextSslException>(() => FewShotSampler.ParseList("0"));
+        Assert.That(Assert.Throws<OptionException>(() => FewShotSampler.ParseList("8,zero"))!.Option, Is.EqualTo(nameof(ProbeOptions.SamplesPerLabel)));
+        Assert.Throws<OptionException>(() => FewShotSampler.ParseList("0"));
     }
 }

@@ -3,6 +3,7 @@ using Spectre.Console;
 using TextSSL.Cli.Commands;
 using TextSSL.Modeling;
 using TextSSL.Probing;
+using TextSSL.Reports;
 using TextSSL.Runtime;
 using static TorchSharp.torch;
 
@@ -44,7 +45,7 @@ public class LabelEfficiencyRunnerTests
     {
         var data = Data();
         var model = ProbeFixtures.SaveTinyCheckpoint(Path.Combine(_dir, "ckpt"), ModelKind.Encoder);
-        using var loaded = LabelEfficiencyRunner.LoadModel(model, CPU);
+        using var loaded = PretrainedModel.Load(model, CPU);
         var options = FastOptions() with { Baselines = [ProbeMethod.Tfidf, ProbeMethod.RandomWeights, ProbeMethod.Supervised, ProbeMethod.FineTuned] };
         var result = LabelEfficiencyRunner.Run(loaded, data, options, CPU);
 
@@ -78,7 +79,7 @@ public class LabelEfficiencyRunnerTests
     {
         var data = Data();
         var model = ProbeFixtures.SaveTinyCheckpoint(Path.Combine(_dir, "ckpt"), ModelKind.Decoder);
-        using var loaded = LabelEfficiencyRunner.LoadModel(model, CPU);
+        using var loaded = PretrainedModel.Load(model, CPU);
         var options = FastOptions(cache: Path.Combine(_dir, "cache")) with { Baselines = [ProbeMethod.Tfidf], Experiments = 2 };
         var result = LabelEfficiencyRunner.Run(loaded, data, options, CPU);
         var outDir = Path.Combine(_dir, "out");
@@ -114,7 +115,7 @@ public class LabelEfficiencyRunnerTests
     {
         var model = ProbeFixtures.SaveTinyCheckpoint(Path.Combine(_dir, "ckpt"));
         Directory.Delete(Path.Combine(model, "tokenizer"), true);
-        var ex = Assert.Throws<TextSslException>(() => LabelEfficiencyRunner.LoadModel(model, CPU));
+        var ex = Assert.Throws<TextSslException>(() => PretrainedModel.Load(model, CPU));
         Assert.That(ex!.Message, Does.Contain("tokenizer/").And.Contain("Restore"));
     }
 

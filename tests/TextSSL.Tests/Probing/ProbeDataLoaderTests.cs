@@ -54,15 +54,18 @@ public class ProbeDataLoaderTests
     public void A_missing_column_names_the_columns_that_exist()
     {
         var path = ProbeFixtures.WriteCsv(Path.Combine(_dir, "d.csv"), [("a", "x", null), ("b", "y", null)], withSplit: false);
-        var ex = Assert.Throws<TextSslException>(() => ProbeDataLoader.Load(path, new LabelledColumns(Label: "category"), new SplitOptions()));
-        Assert.That(ex!.Message, Does.Contain("'category'").And.Contain("'label'").And.Contain("--label-column"));
+        var ex = Assert.Throws<OptionException>(() => ProbeDataLoader.Load(path, new LabelledColumns(Label: "category"), new SplitOptions()));
+        Assert.That(ex!.Message, Does.Contain("'category'").And.Contain("'label'").And.Contain("LabelledColumns.Label"));
+        // The command line shows its own flag for the option.
+        TextSSL.Cli.Commands.ProbeCommand.Create();
+        Assert.That(ex.MessageWith(TextSSL.Cli.OptionFlags.For), Does.Contain("'category'").And.Contain("'label'").And.Contain("--label-column"));
     }
 
     [Test]
     public void A_single_class_is_an_error()
     {
         var path = ProbeFixtures.WriteCsv(Path.Combine(_dir, "d.csv"), [("a", "x", "train"), ("b", "x", "train"), ("c", "x", "test")], withSplit: true);
-        var ex = Assert.Throws<TextSslException>(() => ProbeDataLoader.Load(path, new LabelledColumns(), new SplitOptions()));
+        var ex = Assert.Throws<OptionException>(() => ProbeDataLoader.Load(path, new LabelledColumns(), new SplitOptions()));
         Assert.That(ex!.Message, Does.Contain("single class"));
     }
 

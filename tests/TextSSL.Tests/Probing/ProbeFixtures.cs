@@ -2,7 +2,6 @@ using System.Text;
 using TextSSL.Modeling;
 using TextSSL.Probing;
 using TextSSL.Tokenization;
-using TextSSL.Training;
 using static TorchSharp.torch;
 
 namespace TextSSL.Tests.Probing;

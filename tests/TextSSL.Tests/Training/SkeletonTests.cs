@@ -1,3 +1,4 @@
+using TextSSL.Modeling;
 using TextSSL.Runtime;
 using TextSSL.Training;
 using static TorchSharp.torch;
@@ -39,7 +40,7 @@ public class SkeletonTests
         var evals = MetricsLog.Read(result.MetricsFile).Where(r => r.Kind == "eval").Select(r => r.ValidationLoss!.Value).ToList();
         Assert.That(evals[^1], Is.LessThan(evals[0] * 0.75), $"validation loss {evals[0]:F3} → {evals[^1]:F3}");
 
-        using var loaded = ModelCheckpoint.Load(options.OutputDirectory, CPU);
+        using var loaded = PretrainedModel.Load(options.OutputDirectory, CPU);
         Assert.That(loaded.Info.Step, Is.EqualTo(150));
         Assert.That(loaded.Tokenizer.Fingerprint, Is.EqualTo(run.Tokenizer!.Fingerprint));
         using var ids = tensor(loaded.Tokenizer.Encode("Call me Ishmael.").Select(i => (long)i).ToArray()).view(1, -1);

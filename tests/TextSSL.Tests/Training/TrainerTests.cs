@@ -72,8 +72,8 @@ public class TrainerTests
             MetricsLog.Read(Path.Combine(dir, "metrics.csv")).Select(r => (r.Step, r.Kind, r.Loss, r.GradNorm, r.LearningRate, r.ValidationLoss)).ToList();
         Assert.That(Rows(resumedDir), Is.EqualTo(Rows(straightDir)), "losses, gradient norms, learning rates and evaluations after resume");
 
-        using var a = ModelCheckpoint.Load(Path.Combine(straightDir, "last"), CPU);
-        using var b = ModelCheckpoint.Load(Path.Combine(resumedDir, "last"), CPU);
+        using var a = PretrainedModel.Load(Path.Combine(straightDir, "last"), CPU);
+        using var b = PretrainedModel.Load(Path.Combine(resumedDir, "last"), CPU);
         var pa = a.Model.parameters().ToList();
         var pb = b.Model.parameters().ToList();
         for (var i = 0; i < pa.Count; i++) Assert.That(TrainingFixtures.Same(pa[i], pb[i]), Is.True, $"parameter {i} differs");
@@ -85,7 +85,7 @@ public class TrainerTests
         var data = TrainingFixtures.Dataset("clm");
         var dir = Temp();
         Train(Shape(TrainingFixtures.Options("clm", data, dir, 3), m => m with { PadVocabTo = 64, UntiedHead = true }));
-        using var loaded = ModelCheckpoint.Load(Path.Combine(dir, "last"), CPU);
+        using var loaded = PretrainedModel.Load(Path.Combine(dir, "last"), CPU);
         var v = data.Tokenizer.VocabSize;
         Assert.That(loaded.Model.Config.VocabSize, Is.EqualTo((v + 63) / 64 * 64).And.GreaterThan(v));
         Assert.That(loaded.Model.Config.TiedEmbeddings, Is.False);
@@ -98,7 +98,7 @@ public class TrainerTests
             head.narrow(0, v, head.shape[0] - v).select(1, 0).fill_(1e4);
             head.narrow(0, v, head.shape[0] - v).select(1, 1).fill_(-1e4);
         }
-        var generator = TextSSL.Generation.TextGenerator.FromCheckpoint(loaded);
+        var generator = loaded.CreateGenerator();
         var result = generator.Generate("the whale", TextSSL.Generation.GenerationOptions.Greedy with { MaxNewTokens = 20, StopAtEndOfText = false });
         Assert.That(result.Completions[0].TokenIds, Has.Count.EqualTo(20).And.All.LessThan(v));
     }
@@ -113,7 +113,7 @@ public class TrainerTests
         using var ids = tensor(new long[] { 1, 2, 3, 4, 5 }).view(1, 5);
         Tensor Logits()
         {
-            using var m = ModelCheckpoint.Load(last, CPU);
+            using var m = PretrainedModel.Load(last, CPU);
             using var _ = no_grad();
             return m.Model.forward(ids);
         }

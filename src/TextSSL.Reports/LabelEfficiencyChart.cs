@@ -1,6 +1,7 @@
 using ScottPlot;
+using TextSSL.Probing;
 
-namespace TextSSL.Probing;
+namespace TextSSL.Reports;
 
 /// <summary>The label-efficiency chart: accuracy against labels per class, one line per method, error bars of one standard deviation.</summary>
 public static class LabelEfficiencyChart

@@ -1,8 +1,9 @@
 using System.Globalization;
 using System.Text;
 using CsvHelper;
+using TextSSL.Probing;
 
-namespace TextSSL.Probing;
+namespace TextSSL.Reports;
 
 /// <summary>
 /// Writes a probe's results: <c>report.md</c> (reading, chart, tables, setup), <c>label-efficiency.png</c>

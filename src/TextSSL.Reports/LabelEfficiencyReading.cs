@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Text;
+using TextSSL.Probing;
 
-namespace TextSSL.Probing;
+namespace TextSSL.Reports;
 
 /// <summary>The plain-language reading of a label-efficiency result, computed from its numbers.</summary>
 public static class LabelEfficiencyReading
