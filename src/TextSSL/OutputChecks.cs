@@ -19,7 +19,7 @@ public static class OutputChecks
         }
         catch (TextSslException ex)
         {
-            throw new OptionException(optionName, $"{optionName} '{full}': {ex.Message}");
+            throw new OptionException(optionName, $"{optionName}: {ex.Message}");
         }
         var probe = Path.Combine(full, $".textssl-write-probe-{Environment.ProcessId}-{Guid.NewGuid():N}");
         try

@@ -13,7 +13,6 @@ internal static class TokenizerCommand
     public static Command Create()
     {
         OptionFlags.Register(nameof(BpeTrainerOptions.ReplaceInvalidUtf8), "--replace-invalid");
-        OptionFlags.Register("OutputDirectory", "--out");
         var command = new Command("tokenizer", "Train a byte-level BPE tokenizer, or encode, decode and measure text with any tokenizer " +
                                                "(a trained directory, another toolkit's files, or gpt2, r50k, cl100k, o200k).");
         command.Subcommands.Add(Train());
