@@ -5,10 +5,10 @@ namespace TextSSL;
 /// <summary>
 /// Exclusive ownership of an output directory for the lifetime of a run: an operating-system lock on
 /// <c>DIR/.textssl.lock</c> (an exclusive open, which .NET backs with <c>flock</c> on Unix and a share-mode lock on
-/// Windows). The lock dies with the process, so a run killed with <c>kill -9</c> never leaves a stale lock behind; the
-/// files stay (deleting a lock file while others may open it would let two runs each lock a different file). Who holds
-/// it — process id, host, command, start time — is written beside it in <c>DIR/.textssl.lock.holder</c>, so a second
-/// run can fail at once and name the holder.
+/// Windows). The lock dies with the process, so a run killed with <c>kill -9</c> never leaves a stale lock behind (its
+/// files stay, unlocked, and the next run takes them over); a run that ends normally deletes them. Who holds it —
+/// process id, host, purpose, start time, command — is written beside it in <c>DIR/.textssl.lock.holder</c> (the lock
+/// file itself cannot be read while locked), so a second run fails at once and names the holder.
 /// </summary>
 public sealed class OutputLock : IDisposable
 {
@@ -65,22 +65,35 @@ public sealed class OutputLock : IDisposable
             throw new TextSslException($"cannot create '{lockDir}': {OutputChecks.Reason(ex)}. Choose a directory you can write to.", ex);
         }
         var holderPath = lockPath + ".holder";
-        FileStream stream;
-        try
+        FileStream? stream = null;
+        for (var attempt = 0; stream is null; attempt++)
         {
-            stream = new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-        }
-        catch (UnauthorizedAccessException ex)
-        {
-            throw new TextSslException($"cannot write in '{lockDir}': permission denied. Choose a directory you can write to.", ex);
-        }
-        catch (IOException ex) when (System.IO.File.Exists(lockPath))
-        {
-            throw new TextSslException($"'{directory}' is in use by another run ({Holder(holderPath)}). Wait for it to finish, or choose another output directory.", ex);
-        }
-        catch (IOException ex)
-        {
-            throw new TextSslException($"cannot write in '{lockDir}': {OutputChecks.Reason(ex)}. Choose a directory you can write to.", ex);
+            try
+            {
+                stream = new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (UnauthorizedAccessException ex)
+            {
+                throw new TextSslException($"cannot write in '{lockDir}': permission denied. Choose a directory you can write to.", ex);
+            }
+            catch (IOException ex) when (System.IO.File.Exists(lockPath))
+            {
+                throw new TextSslException($"'{directory}' is in use by another run ({Holder(holderPath)}). Wait for it to finish, or choose another output directory.", ex);
+            }
+            catch (IOException ex)
+            {
+                throw new TextSslException($"cannot write in '{lockDir}': {OutputChecks.Reason(ex)}. Choose a directory you can write to.", ex);
+            }
+            // A releasing holder deletes the file while it still holds it; a run that opened the file just before
+            // then locks a file no longer at the path. Give the locked file a length of our own and look at the path:
+            // if it does not show that length, the lock is on a deleted file, so try again on the current one.
+            var mark = Random.Shared.Next(1, 1 << 16);
+            stream.SetLength(mark);
+            var atPath = new FileInfo(lockPath);
+            if (atPath.Exists && atPath.Length == mark) break;
+            stream.Dispose();
+            stream = null;
+            if (attempt == 3) throw new TextSslException($"'{directory}' is in use by another run ({Holder(holderPath)}). Wait for it to finish, or choose another output directory.");
         }
         try
         {
@@ -111,15 +124,23 @@ public sealed class OutputLock : IDisposable
         }
     }
 
-    /// <summary>Releases the lock (the operating system also releases it when the process ends).</summary>
+    /// <summary>
+    /// Releases the lock (the operating system also releases it when the process ends): the holder file and the lock
+    /// file are deleted while the lock is still held, then the lock is let go.
+    /// </summary>
     public void Dispose()
     {
+        if (_disposed) return;
+        _disposed = true;
         try
         {
             if (System.IO.File.Exists(_holderPath)) System.IO.File.Delete(_holderPath);
+            System.IO.File.Delete(_stream.Name);
         }
         catch (IOException) { }
         catch (UnauthorizedAccessException) { }
         _stream.Dispose();
     }
+
+    private bool _disposed;
 }

@@ -20,6 +20,9 @@ public enum OutputKind
     /// <summary>A prepared corpus's work directory (<c>.prep-work</c>).</summary>
     PrepWork,
 
+    /// <summary>A catalog corpus's data folder, as fetched (<c>corpora/NAME/data</c>).</summary>
+    CatalogData,
+
     /// <summary>Any other directory TextSSL wrote whole.</summary>
     Other,
 }
@@ -58,6 +61,7 @@ public static partial class OutputOwnership
         OutputKind.TrainingRun => "training-run",
         OutputKind.SplitTexts => "split-texts",
         OutputKind.PrepWork => "prep-work",
+        OutputKind.CatalogData => "catalog-data",
         _ => "other",
     };
 
