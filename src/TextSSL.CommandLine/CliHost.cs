@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.RegularExpressions;
 using Spectre.Console;
 using TextSSL.Runtime;
 
@@ -22,10 +23,24 @@ public static class CliHost
     public const int Cancelled = 130;
 
     /// <summary>Parses and invokes <paramref name="args"/> against <paramref name="root"/>.</summary>
-    public static async Task<int> RunAsync(RootCommand root, string[] args)
+    /// <param name="root">The command tree.</param>
+    /// <param name="args">The command line.</param>
+    /// <param name="programName">
+    /// The name help and parse errors give the program (<c>textssl</c>): System.CommandLine names the root after the
+    /// executable, which is <c>TextSSL.Cli</c> when run by <c>dotnet</c> or as a .NET tool. Null keeps that name.
+    /// </param>
+    public static async Task<int> RunAsync(RootCommand root, string[] args, string? programName = null)
     {
         // Ctrl-C cancels the token; commands get time to finish what they write (training saves a checkpoint) before the process is ended.
         var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = TimeSpan.FromMinutes(2) };
+        var rename = programName is not null && programName != RootCommand.ExecutableName;
+        // help and parse errors go through these writers (commands write to the console directly), so they are renamed as a whole
+        StringWriter? output = rename ? new StringWriter() : null, error = rename ? new StringWriter() : null;
+        if (rename)
+        {
+            config.Output = output!;
+            config.Error = error!;
+        }
         try
         {
             return await root.Parse(args).InvokeAsync(config);
@@ -33,6 +48,15 @@ public static class CliHost
         catch (Exception ex)
         {
             return Report(ex);
+        }
+        finally
+        {
+            if (rename)
+            {
+                var pattern = new Regex($@"(?<![\w.-]){Regex.Escape(RootCommand.ExecutableName)}(?=\s|$)", RegexOptions.Multiline);
+                Console.Out.Write(pattern.Replace(output!.ToString(), programName!));
+                Console.Error.Write(pattern.Replace(error!.ToString(), programName!));
+            }
         }
     }
 

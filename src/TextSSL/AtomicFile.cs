@@ -41,7 +41,7 @@ public static class AtomicDirectory
     /// <summary>
     /// Fills a temporary sibling of <paramref name="directory"/> with <paramref name="fill"/>, then swaps it in. The
     /// kind is recognised from what <paramref name="fill"/> wrote (a tokenizer, a checkpoint); an existing directory is
-    /// replaced only when it holds the same kind.
+    /// replaced only when TextSSL wrote it (any kind: callers that must not replace another kind check first).
     /// </summary>
     /// <exception cref="TextSslException">The directory holds something TextSSL did not write, or is a file.</exception>
     public static void Write(string directory, Action<string> fill) => Write(directory, null, fill);
@@ -104,7 +104,9 @@ public static class AtomicDirectory
         if (recognised != written) OutputOwnership.Mark(temp, written);
         if (Directory.Exists(full))
         {
-            OutputOwnership.EnsureReplaceable(full, written);
+            // an explicit kind replaces only that kind; a kind recognised from the content (the library's own formats,
+            // which may gain files between versions) replaces any directory TextSSL wrote
+            OutputOwnership.EnsureReplaceable(full, kind);
             if (OutputOwnership.IsEmpty(full)) Directory.Delete(full); // not recursive: fails if something appeared meanwhile
             else
             {

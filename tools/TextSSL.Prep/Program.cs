@@ -1,4 +1,4 @@
 using TextSSL.Cli;
 using TextSSL.Prep;
 
-return await CliHost.RunAsync(PrepApp.CreateRootCommand(), args);
+return await CliHost.RunAsync(PrepApp.CreateRootCommand(), args, programName: "textssl-prep");

@@ -34,6 +34,8 @@ internal static class BenchQualityCommand
             if (!File.Exists(pr.GetValue(data)!)) throw new TextSslException($"--data '{pr.GetValue(data)}' is not a file. Point it at the corpus text (see tools/setup.sh).");
             // the run starts fresh: replace an earlier bench run, never a directory TextSSL did not write
             OutputOwnership.DeleteOwned(outDir, OutputKind.TrainingRun);
+            Directory.CreateDirectory(outDir);
+            OutputOwnership.Mark(outDir, OutputKind.TrainingRun); // so the next bench run knows it may replace this one, whatever the trainer writes
             var result = await TrainingConsole.RunAsync(run, options.Steps, ct);
             if (!result.Completed || result.FinalEvaluation is null) return 130;
             var loss = result.FinalEvaluation.Loss;

@@ -194,6 +194,23 @@ public class FaultMatrixTests
         }
     }
 
+    [TestCase(false, "textssl")]
+    [TestCase(true, "textssl-prep")]
+    public async Task Help_names_the_program_as_users_type_it(bool prep, string name)
+    {
+        var originalOut = Console.Out;
+        var output = new StringWriter();
+        Console.SetOut(output);
+        try
+        {
+            var root = prep ? PrepApp.CreateRootCommand() : CliApp.CreateRootCommand();
+            Assert.That(await CliHost.RunAsync(root, ["--help"], programName: name), Is.Zero);
+        }
+        finally { Console.SetOut(originalOut); }
+        Assert.That(output.ToString(), Does.Contain($"  {name} [command] [options]"));
+        Assert.That(output.ToString(), Does.Not.Contain(System.CommandLine.RootCommand.ExecutableName + " [command]"));
+    }
+
     private static string Capture(Action action)
     {
         var original = Console.Error;

@@ -22,7 +22,7 @@ public class OutputSafetyTests
     }
 
     [Test]
-    public void An_empty_directory_is_filled_and_a_tokenizer_replaces_a_tokenizer_but_not_a_checkpoint_or_texts()
+    public void An_empty_directory_is_filled_and_an_explicit_kind_replaces_only_that_kind()
     {
         using var dir = new TempDir();
         Directory.CreateDirectory(dir["tok"]);
@@ -33,8 +33,9 @@ public class OutputSafetyTests
         Assert.That(TokenizerStore.Open(dir["tok"]).Encode("other"), Has.Length.EqualTo(5));
 
         AtomicDirectory.Write(dir["texts"], OutputKind.SplitTexts, t => File.WriteAllText(Path.Combine(t, "000000.txt"), "x"));
-        Assert.Throws<TextSslException>(() => TokenizerStore.Save(Tok(), dir["texts"]));
+        Assert.Throws<TextSslException>(() => AtomicDirectory.Write(dir["texts"], OutputKind.Tokenizer, t => Tok().Save(t)));
         Assert.That(File.Exists(dir["texts/000000.txt"]));
+        Assert.Throws<TextSslException>(() => OutputOwnership.EnsureReplaceable(dir["tok"], OutputKind.Checkpoint), "what tokenizer train checks first");
         AtomicDirectory.Write(dir["other"], OutputKind.Other, t => File.WriteAllText(Path.Combine(t, "a.bin"), "x"));
         Assert.That(File.ReadLines(dir["other/" + OutputOwnership.MarkerFile]).First(), Is.EqualTo("other"));
         Assert.Throws<TextSslException>(() => AtomicDirectory.Write(dir["other"], OutputKind.SplitTexts, _ => { }));
