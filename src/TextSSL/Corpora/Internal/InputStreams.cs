@@ -18,9 +18,9 @@ internal static class InputStreams
             }
         }
         if (counter is not null) raw = new CountingStream(raw, counter);
-        if (path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase)) return new CheckedDecompressionStream(new GZipStream(raw, CompressionMode.Decompress), path, gzip: true);
-        if (path.EndsWith(".zst", StringComparison.OrdinalIgnoreCase)) return new CheckedDecompressionStream(new ZstdSharp.DecompressionStream(raw, leaveOpen: false), path, gzip: false);
-        return raw;
+        if (path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase)) raw = new CheckedDecompressionStream(new GZipStream(raw, CompressionMode.Decompress), path, gzip: true);
+        else if (path.EndsWith(".zst", StringComparison.OrdinalIgnoreCase)) raw = new CheckedDecompressionStream(new ZstdSharp.DecompressionStream(raw, leaveOpen: false), path, gzip: false);
+        return new Utf16Guard(raw, path);
     }
 
     /// <summary>The path without a compression extension (<c>a.jsonl.gz</c> → <c>a.jsonl</c>).</summary>
@@ -138,6 +138,52 @@ internal sealed class CheckedDecompressionStream(Stream inner, string path, bool
 
     private TextSslException Corrupt(string detail, Exception? inner) =>
         new($"'{path}' is a truncated or corrupt compressed file ({OutputChecks.FirstLine(detail)}). Download or compress it again.", inner!);
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    protected override void Dispose(bool disposing) { if (disposing) inner.Dispose(); base.Dispose(disposing); }
+}
+
+/// <summary>
+/// Stops at the first read when the text is UTF-16 (a byte-order mark, or a zero byte in every other position), which
+/// would otherwise be reported as invalid UTF-8 at byte 0 or read as text full of NULs; says how to convert it.
+/// </summary>
+internal sealed class Utf16Guard(Stream inner, string path) : Stream
+{
+    private bool _checked;
+
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => inner.Length;
+    public override long Position { get => inner.Position; set => throw new NotSupportedException(); }
+    public override void Flush() { }
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        var n = inner.Read(buffer);
+        Check(buffer[..n]);
+        return n;
+    }
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default)
+    {
+        var n = await inner.ReadAsync(buffer, ct).ConfigureAwait(false);
+        Check(buffer.Span[..n]);
+        return n;
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) => ReadAsync(buffer.AsMemory(offset, count), ct).AsTask();
+
+    private void Check(ReadOnlySpan<byte> first)
+    {
+        if (_checked || first.IsEmpty) return;
+        _checked = true;
+        if (Tokenization.Bpe.TrainingInput.Utf16Order(first) is { } order)
+            throw new TextSslException($"'{path}' is UTF-16 ({order}) text, not UTF-8. Convert it first, e.g. `iconv -f UTF-16 -t UTF-8 '{path}' > converted.txt`.");
+    }
 
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
     public override void SetLength(long value) => throw new NotSupportedException();

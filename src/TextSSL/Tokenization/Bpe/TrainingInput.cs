@@ -113,7 +113,7 @@ internal static class TrainingInput
                     var offset = consumedBytes + start + bytesRead;
                     var what = $"'{path}' is not valid UTF-8: invalid byte 0x{bytes[start + bytesRead]:X2} at byte offset {offset}. Convert the file to UTF-8 or remove it from the input";
                     if (!allowReplaceAdvice) throw new TextSslException(what + ".");
-                    throw new OptionException(nameof(BpeTrainerOptions.ReplaceInvalidUtf8), what + $", or set {nameof(BpeTrainerOptions.ReplaceInvalidUtf8)} to replace invalid bytes with U+FFFD.");
+                    throw new OptionException(nameof(BpeTrainerOptions.ReplaceInvalidUtf8), what + $", or enable {nameof(BpeTrainerOptions.ReplaceInvalidUtf8)} to replace invalid bytes with U+FFFD.");
                 }
                 charCount += charsWritten;
                 var used = start + bytesRead;
