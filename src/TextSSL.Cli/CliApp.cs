@@ -9,6 +9,7 @@ public static class CliApp
     /// <summary>Builds the root command with every subcommand.</summary>
     public static RootCommand CreateRootCommand()
     {
+        OptionFlags.Register("OutputDirectory", "--out");
         var root = new RootCommand("textssl — self-supervised language modeling for .NET: train tokenizers, pretrain transformers (masked-LM, next-token), generate text, probe representations.");
         root.Subcommands.Add(DoctorCommand.Create());
         root.Subcommands.Add(TokenizerCommand.Create());

@@ -1,3 +1,3 @@
 using TextSSL.Cli;
 
-return await CliHost.RunAsync(CliApp.CreateRootCommand(), args);
+return await CliHost.RunAsync(CliApp.CreateRootCommand(), args, programName: "textssl");

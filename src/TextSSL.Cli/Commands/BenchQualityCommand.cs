@@ -18,7 +18,7 @@ internal static class BenchQualityCommand
             $"and report the validation loss (see `textssl eval --help` for its definition). Target ≤ {TrainingBenchmarks.TargetLoss}; plain PyTorch reaches {TrainingBenchmarks.ReferenceLoss}. " +
             "About 2 minutes on 2 CPU cores plus evaluation.");
         var data = new Option<string>("--data") { Description = "The corpus.", DefaultValueFactory = _ => "corpora/moby-dick/moby-dick.txt" };
-        var output = new Option<string>("--out") { Description = "Run directory (replaced).", DefaultValueFactory = _ => Path.Combine("runs", "bench-quality") };
+        var output = new Option<string>("--out") { Description = "Run directory (replaced when it holds an earlier run; any other non-empty directory is refused).", DefaultValueFactory = _ => Path.Combine("runs", "bench-quality") };
         var steps = new Option<int>("--steps") { Description = "Steps (the recipe's is 2000; fewer for a smoke run).", DefaultValueFactory = _ => 2000 };
         var seed = CommonOptions.Seed();
         var device = CommonOptions.Device();
@@ -29,10 +29,14 @@ internal static class BenchQualityCommand
         {
             CommonOptions.ApplyThreads(pr.GetValue(threads));
             var outDir = pr.GetValue(output)!;
-            if (Directory.Exists(outDir)) Directory.Delete(outDir, recursive: true);
             var options = TrainingBenchmarks.QualityRecipe(pr.GetValue(data)!, outDir, pr.GetValue(device)!, pr.GetValue(steps), pr.GetValue(seed));
             var clock = Stopwatch.StartNew();
-            using var run = new PretrainingRun(options);
+            using var run = new PretrainingRun(options); // validates every option before anything is deleted
+            if (!File.Exists(pr.GetValue(data)!)) throw new TextSslException($"--data '{pr.GetValue(data)}' is not a file. Point it at the corpus text (see tools/setup.sh).");
+            // the run starts fresh: replace an earlier bench run, never a directory TextSSL did not write
+            OutputOwnership.DeleteOwned(outDir, OutputKind.TrainingRun);
+            Directory.CreateDirectory(outDir);
+            OutputOwnership.Mark(outDir, OutputKind.TrainingRun); // so the next bench run knows it may replace this one, whatever the trainer writes
             var result = await TrainingConsole.RunAsync(run, options.Optimization.Steps, ct);
             if (!result.Completed || result.FinalEvaluation is null) return 130;
             var loss = result.FinalEvaluation.Loss;

@@ -74,6 +74,8 @@ internal static class ProbeCommand
 
     public static int Run(IAnsiConsole console, string modelPath, string dataPath, LabelledColumns columns, SplitOptions split, ProbeOptions options, string deviceSpec, string outDir, CancellationToken ct)
     {
+        OutputChecks.EnsureWritable(outDir, "OutputDirectory"); // before any computation: a read-only --out fails in a second
+        using var outputLock = OutputLock.Acquire(outDir, "probe");
         // Check the data before loading the model: a wrong column name should fail in a second, not after a model load.
         var dataset = ProbeDataLoader.Load(dataPath, columns, split);
         var device = DeviceSelector.Resolve(deviceSpec);

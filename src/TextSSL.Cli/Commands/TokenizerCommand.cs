@@ -12,6 +12,7 @@ internal static class TokenizerCommand
 {
     public static Command Create()
     {
+        OptionFlags.Register(nameof(BpeTrainerOptions.ReplaceInvalidUtf8), "--replace-invalid");
         var command = new Command("tokenizer", "Train a byte-level BPE tokenizer, or encode, decode and measure text with any tokenizer " +
                                                "(a trained directory, another toolkit's files, or gpt2, r50k, cl100k, o200k).");
         command.Subcommands.Add(Train());
@@ -37,7 +38,7 @@ internal static class TokenizerCommand
         var noSpecials = new Option<bool>("--no-specials") { Description = "Add no special tokens at all." };
         var replace = new Option<bool>("--replace-invalid") { Description = "Replace invalid UTF-8 bytes with U+FFFD instead of stopping with an error." };
         var threads = new Option<int>("--threads") { Description = "Counting threads (default: all cores).", DefaultValueFactory = _ => 0 };
-        var output = new Option<string>("--out", "-o") { Description = "Directory to write the tokenizer to (replaced atomically if it exists).", Required = true };
+        var output = new Option<string>("--out", "-o") { Description = "Directory to write the tokenizer to: new, empty, or a tokenizer written earlier (replaced atomically); anything else is refused.", Required = true };
         var cmd = new Command("train", "Train a byte-level BPE (GPT-2/GPT-4 style) on text files. Deterministic: the same input and options give byte-identical files. " +
                                        "Writes vocab.tiktoken (loadable by Microsoft.ML.Tokenizers' TiktokenTokenizer), textssl-tokenizer.json, fingerprint.txt and Hugging Face's tokenizer.json, vocab.json, merges.txt.")
         {
@@ -54,7 +55,12 @@ internal static class TokenizerCommand
                 ReplaceInvalidUtf8 = pr.GetValue(replace),
                 Threads = pr.GetValue(threads),
             };
-            var trainer = new BpeTrainer(options);
+            var trainer = new BpeTrainer(options); // validates the options
+            // before reading any input: the output must be writable, replaceable and ours alone for the run
+            var outDir = Path.GetFullPath(pr.GetValue(output)!);
+            OutputChecks.EnsureWritable(Path.GetDirectoryName(outDir) ?? outDir, "OutputDirectory");
+            OutputOwnership.EnsureReplaceable(outDir, OutputKind.Tokenizer);
+            using var outputLock = OutputLock.AcquireBeside(outDir, "tokenizer train");
             var err = Console.Error;
             var lastPhase = (BpeTrainingPhase?)null;
             var lastCounted = 0L;
@@ -65,7 +71,6 @@ internal static class TokenizerCommand
                 if (p.Phase == BpeTrainingPhase.Merging && p.Total > 0 && p.Done % 2048 == 0) err.WriteLine($"  {p.Done}/{p.Total} merges");
             });
             var result = await trainer.TrainFilesAsync(pr.GetValue(input)!, progress, ct);
-            var outDir = pr.GetValue(output)!;
             TokenizerStore.Save(result.Tokenizer, outDir);
             var t = result.Tokenizer;
             var inv = CultureInfo.InvariantCulture;

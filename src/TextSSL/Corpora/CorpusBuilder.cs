@@ -45,9 +45,13 @@ public static partial class CorpusBuilder
         var eot = tokenizer.Specials.IdOf(SpecialTokenRole.EndOfText)
                   ?? throw new TextSslException($"the {tokenizer.Kind} tokenizer has no end-of-text special token, which separates documents in the shards. Use a tokenizer that has one.");
         var outDir = Path.GetFullPath(options.OutputDirectory);
-        Directory.CreateDirectory(outDir);
+        OutputChecks.EnsureWritable(outDir, nameof(BuildOptions.OutputDirectory));
+        // one build per output directory at a time: two would mix their shards under one manifest
+        using var outputLock = OutputLock.Acquire(outDir, "prep build");
         var manifestPath = Path.Combine(outDir, CorpusManifest.FileName);
         CheckExisting(manifestPath, tokenizer, options.Force);
+        var tokenizerTarget = Path.Combine(outDir, TokenizerDirectoryName);
+        if (options.IncludeTokenizer) OutputOwnership.EnsureReplaceable(tokenizerTarget, OutputKind.Tokenizer);
 
         var files = CorpusReader.ListFiles(options.Sources);
         var work = Path.Combine(outDir, WorkDirectoryName);
@@ -57,8 +61,9 @@ public static partial class CorpusBuilder
             throw new TextSslException($"cannot resume in '{outDir}': the inputs, options or tokenizer differ from the interrupted run. Run with the same ones, or without --resume to start over.");
         if (checkpoint is null)
         {
-            if (Directory.Exists(work)) Directory.Delete(work, recursive: true);
+            DeleteWork(work);
             Directory.CreateDirectory(work);
+            OutputOwnership.Mark(work, OutputKind.PrepWork);
         }
         var pending = Path.Combine(work, CorpusManifest.FileName);
         if (checkpoint is not null && File.Exists(pending))
@@ -78,7 +83,7 @@ public static partial class CorpusBuilder
             if (splits.Values.Sum(s => s.Documents) == 0)
             {
                 writer.Dispose();
-                Directory.Delete(work, recursive: true);
+                DeleteWork(work);
                 throw new TextSslException(state.EmptyMessage());
             }
             var manifest = state.Manifest(splits);
@@ -211,6 +216,8 @@ public static partial class CorpusBuilder
     private static void Install(string work, string outDir, CorpusManifest manifest)
     {
         var manifestPath = Path.Combine(outDir, CorpusManifest.FileName);
+        // only shards an earlier manifest of this directory lists are TextSSL's to remove
+        var previous = PreviousShards(manifestPath);
         if (File.Exists(manifestPath)) File.Delete(manifestPath); // from here on no manifest may point at shards being replaced
         var keep = new HashSet<string>(StringComparer.Ordinal);
         foreach (var shard in manifest.Splits.Values.SelectMany(s => s.Shards))
@@ -222,18 +229,44 @@ public static partial class CorpusBuilder
             else if (!File.Exists(to) || new FileInfo(to).Length != shard.Bytes)
                 throw new TextSslException($"cannot finish: shard '{shard.File}' is neither in '{work}' nor in '{outDir}'. Run again without --resume.");
         }
-        foreach (var stale in Directory.EnumerateFiles(outDir).Where(f => ShardFile().IsMatch(Path.GetFileName(f)) && !keep.Contains(Path.GetFileName(f))))
-            File.Delete(stale);
+        foreach (var stale in previous.Where(f => ShardFile().IsMatch(f) && !keep.Contains(f)))
+            if (File.Exists(Path.Combine(outDir, stale))) File.Delete(Path.Combine(outDir, stale));
         var tokenizer = Path.Combine(work, TokenizerDirectoryName);
         if (Directory.Exists(tokenizer))
         {
             var target = Path.Combine(outDir, TokenizerDirectoryName);
-            if (Directory.Exists(target)) Directory.Delete(target, recursive: true);
+            OutputOwnership.DeleteOwned(target, OutputKind.Tokenizer); // checked before the build started; refuses if it changed since
             Directory.Move(tokenizer, target);
         }
         File.Move(Path.Combine(work, CorpusManifest.FileName), manifestPath);
+        DeleteWork(work);
+    }
+
+    private static List<string> PreviousShards(string manifestPath)
+    {
+        if (!File.Exists(manifestPath)) return [];
+        try
+        {
+            return CorpusManifest.Load(manifestPath).Splits.Values.SelectMany(s => s.Shards).Select(s => s.File).ToList();
+        }
+        catch (TextSslException)
+        {
+            return []; // an unreadable manifest names nothing: leave its files alone
+        }
+    }
+
+    /// <summary>Deletes the work directory, only after checking it holds nothing but what a build writes there.</summary>
+    private static void DeleteWork(string work)
+    {
+        if (!Directory.Exists(work)) return;
+        if (OutputOwnership.KindOf(work) != OutputKind.PrepWork
+            && !Directory.EnumerateFileSystemEntries(work).All(e => WorkEntry().IsMatch(Path.GetFileName(e))))
+            throw new TextSslException($"'{work}' holds files a build does not write ({OutputOwnership.Describe(work)}); move them out of it and run again.");
         Directory.Delete(work, recursive: true);
     }
+
+    [GeneratedRegex(@"^((train|validation|test)-\d{5}\.bin|checkpoint\.json|manifest\.json|tokenizer|\.textssl-owner)(\.tmp-[\w-]+)?$")]
+    private static partial Regex WorkEntry();
 
     [GeneratedRegex(@"^(train|validation|test)-\d{5}\.bin$")]
     private static partial Regex ShardFile();

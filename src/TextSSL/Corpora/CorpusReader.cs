@@ -28,7 +28,7 @@ public static class CorpusReader
                 continue;
             }
             if (!Directory.Exists(spec.Path))
-                throw new TextSslException($"input '{spec.Path}' does not exist. Pass an existing file, a directory, '-' for stdin, or --corpus NAME for a catalog corpus.");
+                throw new TextSslException($"input '{spec.Path}' does not exist. Give an existing file, a directory, '-' for standard input, or a catalog corpus by name.");
             var found = 0;
             foreach (var path in Directory.EnumerateFiles(spec.Path, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.Hidden })
                          .Order(StringComparer.Ordinal))

@@ -110,17 +110,13 @@ public static class LabelledCsv
     /// Writes the texts of one split of a labelled CSV as a folder of UTF-8 files, one document each
     /// (<c>000000.txt</c>, ...), for pretraining on the training rows only: the folder is read back from the very
     /// CSV the probe reads, so no row of another split can reach it. The folder is built beside the target and
-    /// renamed into place, replacing an older one. Returns the number of documents written.
+    /// renamed into place, replacing an older one only if TextSSL wrote it (see <see cref="AtomicDirectory"/>). Returns the number of documents written.
     /// </summary>
     /// <exception cref="TextSslException">No row has that split.</exception>
     public static async Task<int> WriteSplitTextsAsync(string csvPath, string split, string directory, CancellationToken ct = default)
     {
-        var target = Path.GetFullPath(directory);
-        var work = $"{target}.tmp-{Environment.ProcessId}";
-        if (Directory.Exists(work)) Directory.Delete(work, recursive: true);
-        Directory.CreateDirectory(work);
         var n = 0;
-        try
+        await AtomicDirectory.WriteAsync(directory, OutputKind.SplitTexts, async work =>
         {
             await foreach (var row in ReadAsync(csvPath, ct).ConfigureAwait(false))
             {
@@ -129,14 +125,8 @@ public static class LabelledCsv
                 n++;
             }
             if (n == 0) throw new TextSslException($"{csvPath}: no row has split '{split}'. Check the split column (train/test).");
-            if (Directory.Exists(target)) Directory.Delete(target, recursive: true);
-            Directory.Move(work, target);
-            return n;
-        }
-        finally
-        {
-            if (Directory.Exists(work)) Directory.Delete(work, recursive: true);
-        }
+        }).ConfigureAwait(false);
+        return n;
     }
 
     /// <summary>Reads a labelled CSV written by <see cref="WriteAsync"/> (for probes and tests).</summary>

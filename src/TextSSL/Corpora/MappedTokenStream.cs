@@ -14,13 +14,17 @@ public sealed unsafe class MappedTokenStream : ITokenStream, IDisposable
     private readonly byte*[] _pointers;
     private readonly long[] _starts; // first token of each shard; one extra entry holds Count
     private readonly int _tokenBytes;
+    private readonly int _vocabSize; // ids at or above it cannot come from the manifest's tokenizer
+    private readonly string[] _names = [];
     private bool _disposed;
 
-    internal MappedTokenStream(string directory, SplitManifest split, int tokenBytes, int endOfText)
+    internal MappedTokenStream(string directory, SplitManifest split, int tokenBytes, int endOfText, int vocabSize = int.MaxValue)
     {
         _tokenBytes = tokenBytes;
         EndOfTextId = endOfText;
+        _vocabSize = vocabSize;
         var shards = split.Shards.Where(s => s.Tokens > 0).ToArray();
+        _names = shards.Select(s => Path.Combine(directory, s.File)).ToArray();
         _files = new MemoryMappedFile[shards.Length];
         _views = new MemoryMappedViewAccessor[shards.Length];
         _pointers = new byte*[shards.Length];
@@ -65,16 +69,30 @@ public sealed unsafe class MappedTokenStream : ITokenStream, IDisposable
             var offset = start - _starts[shard];
             var n = (int)Math.Min(destination.Length, _starts[shard + 1] - start);
             var src = _pointers[shard] + offset * _tokenBytes;
+            uint max = 0;
             if (_tokenBytes == 2)
             {
                 var ids = new ReadOnlySpan<ushort>(src, n);
-                for (var i = 0; i < n; i++) destination[i] = BitConverter.IsLittleEndian ? ids[i] : System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(ids[i]);
+                for (var i = 0; i < n; i++)
+                {
+                    var id = BitConverter.IsLittleEndian ? ids[i] : System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(ids[i]);
+                    destination[i] = id;
+                    max = Math.Max(max, id);
+                }
             }
             else
             {
                 var ids = new ReadOnlySpan<uint>(src, n);
-                for (var i = 0; i < n; i++) destination[i] = (int)(BitConverter.IsLittleEndian ? ids[i] : System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(ids[i]));
+                for (var i = 0; i < n; i++)
+                {
+                    var id = BitConverter.IsLittleEndian ? ids[i] : System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(ids[i]);
+                    destination[i] = (int)id;
+                    max = Math.Max(max, id);
+                }
             }
+            if (max >= (uint)_vocabSize)
+                throw new TextSslException($"shard '{_names[shard]}' holds token id {max}, outside the vocabulary of {_vocabSize} its manifest records: " +
+                                           "the shard was changed or written with another tokenizer. Prepare the corpus again.");
             destination = destination[n..];
             start += n;
         }

@@ -61,7 +61,7 @@ public sealed class TokenShardSet : IDisposable
             if (_open.TryGetValue(name, out var stream)) return stream;
             if (!Manifest.Splits.TryGetValue(name, out var info))
                 throw new TextSslException($"the corpus in '{_directory}' has no split '{name}' (it has: {string.Join(", ", Manifest.Splits.Keys)}).");
-            stream = new MappedTokenStream(_directory, info, Manifest.TokenBytes, Manifest.EndOfTextId);
+            stream = new MappedTokenStream(_directory, info, Manifest.TokenBytes, Manifest.EndOfTextId, Manifest.VocabSize);
             _open[name] = stream;
             return stream;
         }

@@ -12,9 +12,10 @@ public static class TextFiles
     /// <exception cref="TextSslException">The file is missing or not valid UTF-8 (names the byte offset).</exception>
     public static string ReadAllText(string path, bool replaceInvalid = false)
     {
+        if (Directory.Exists(path)) throw new TextSslException($"'{path}' is a directory, not a file. Give a text file.");
         if (!File.Exists(path)) throw new TextSslException($"file '{path}' does not exist.");
         var sb = new StringBuilder();
-        foreach (var chunk in TrainingInput.ReadChunks(path, replaceInvalid)) sb.Append(chunk);
+        foreach (var chunk in TrainingInput.ReadChunks(path, replaceInvalid, allowReplaceAdvice: false)) sb.Append(chunk);
         return sb.ToString();
     }
 }

@@ -51,7 +51,7 @@ internal sealed class WideTokenizer : TextTokenizer
 {
     private const int Offset = 70_000;
     public override string Kind => "wide-test";
-    public override int VocabSize => Offset + 0x11000;
+    public override int VocabSize => Offset + 0x110000; // every code point: the shards' ids stay inside the vocabulary
     public override SpecialTokens Specials { get; } = new([new SpecialToken("<|endoftext|>", 0, SpecialTokenRole.EndOfText)]);
     public override int[] Encode(string text) => text.EnumerateRunes().Select(r => r.Value + Offset).ToArray();
     public override string Decode(ReadOnlySpan<int> ids)

@@ -47,7 +47,7 @@ public class LabelledAndCatalogTests
         await foreach (var row in LabelledCsv.ReadAsync(dir["out.csv"])) rows.Add(row);
 
         Directory.CreateDirectory(dir["train"]);
-        File.WriteAllText(Path.Combine(dir["train"], "stale.txt"), "from an older run");
+        File.WriteAllText(Path.Combine(dir["train"], "000099.txt"), "from an older run"); // an earlier --train-texts folder, with more rows
         var n = await LabelledCsv.WriteSplitTextsAsync(dir["out.csv"], "train", dir["train"]);
         var written = Directory.GetFiles(dir["train"]).Order(StringComparer.Ordinal).Select(File.ReadAllText).ToList();
         Assert.That(n, Is.EqualTo(40));
@@ -155,6 +155,25 @@ public class LabelledAndCatalogTests
         var docs = await ReadAll(entry.Sources().Single());
         Assert.That(docs.Select(d => (d.Text, d.Label)), Is.EqualTo(new[] { ("first", "a"), ("second", "a"), ("third", "b") }));
         Assert.That(Directory.GetDirectories(entry.Folder).Select(Path.GetFileName), Is.EqualTo(new[] { "data" }), "no temporary folders left");
+    }
+
+    [Test]
+    public async Task Fetch_force_replaces_a_fetched_folder_but_never_one_holding_other_files()
+    {
+        using var dir = new TempDir();
+        var (catalogDir, archive) = MakeCatalog(dir, corruptHash: false);
+        var entry = CorpusCatalog.Open(catalogDir).Get("tiny");
+        var fetcher = new CorpusFetcher(new LocalClient(archive));
+        await fetcher.FetchAsync(entry);
+        var again = await fetcher.FetchAsync(entry, force: true);
+        Assert.That(again.Files, Is.EqualTo(2), "the owner marker is not counted as a corpus file");
+        File.Delete(Path.Combine(entry.DataDirectory, OutputOwnership.MarkerFile));
+        await fetcher.FetchAsync(entry, force: true); // an older version's fetch: recognised by matching the catalog exactly
+        File.Delete(Path.Combine(entry.DataDirectory, OutputOwnership.MarkerFile));
+        File.WriteAllText(Path.Combine(entry.DataDirectory, "my-notes.txt"), "keep");
+        var ex = Assert.ThrowsAsync<TextSslException>(() => fetcher.FetchAsync(entry, force: true));
+        Assert.That(ex!.Message, Does.Contain("replaces only a data folder it fetched itself"));
+        Assert.That(File.ReadAllText(Path.Combine(entry.DataDirectory, "my-notes.txt")), Is.EqualTo("keep"));
     }
 
     [Test]

@@ -104,6 +104,21 @@ public class TrainerTests
     }
 
     [Test]
+    public void A_second_run_into_an_output_directory_in_use_fails_at_once_naming_the_holder()
+    {
+        var data = TrainingFixtures.Dataset("clm");
+        var dir = Temp();
+        using (OutputLock.Acquire(dir, "another train"))
+        {
+            Assert.That(() => Train(TrainingFixtures.Options("clm", data, dir, 2)),
+                Throws.InstanceOf<TextSslException>().With.Message.Contains("in use by another run").And.Message.Contains("another train"));
+            Assert.That(Directory.Exists(Path.Combine(dir, "last")), Is.False, "the refused run wrote a checkpoint");
+        }
+        // once the holder has gone, the same run proceeds
+        Assert.That(Train(TrainingFixtures.Options("clm", data, dir, 2)).Completed, Is.True);
+    }
+
+    [Test]
     public void A_failed_checkpoint_write_leaves_the_previous_one_intact()
     {
         var data = TrainingFixtures.Dataset("clm");

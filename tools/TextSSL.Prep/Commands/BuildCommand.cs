@@ -50,6 +50,8 @@ internal static class BuildCommand
             var sources = inputs.Sources(pr);
             var cleaning = inputs.Cleaning(pr);
             var outDir = pr.GetValue(output)!;
+            // before reading any input (a character tokenizer is built from all of it): the output must be writable
+            OutputChecks.EnsureWritable(outDir, nameof(BuildOptions.OutputDirectory));
             var tokName = pr.GetValue(tokenizer)!;
             TextTokenizer tok;
             var trainChar = tokName == "char" && !Directory.Exists(tokName);

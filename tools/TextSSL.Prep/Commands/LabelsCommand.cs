@@ -16,7 +16,7 @@ internal static class LabelsCommand
         var labelField = new Option<string?>("--label-field") { Description = "JSON field or CSV/TSV/Parquet column holding the label (with --label-from field)." };
         var test = new Option<double>("--test") { Description = "Fraction of each label's documents in the test split (stratified, by document hash).", DefaultValueFactory = _ => 0.2 };
         var seed = new Option<ulong>("--split-seed") { Description = "Salt of the split hash.", DefaultValueFactory = _ => 0UL };
-        var trainTexts = new Option<string?>("--train-texts") { Description = "Also write the train split's texts to this folder, one .txt file per document (read back from the CSV): pretraining text that holds no test item." };
+        var trainTexts = new Option<string?>("--train-texts") { Description = "Also write the train split's texts to this folder, one .txt file per document (read back from the CSV): pretraining text that holds no test item. The folder must be new, empty, or written by an earlier --train-texts." };
         var command = new Command("labels",
             "Write a labelled set for probes as CSV with columns text,label,split: cleaned, exact duplicates dropped, and a deterministic " +
             "stratified train/test split. Example: textssl-prep labels --corpus spam-assassin --out spam.csv");
@@ -26,6 +26,8 @@ internal static class LabelsCommand
         {
             var from = pr.GetValue(labelFrom) switch { "folder" => LabelSource.Folder, "file" => LabelSource.File, "field" => LabelSource.Field, _ => (LabelSource?)null };
             if (from == LabelSource.Field && pr.GetValue(labelField) is null) throw new TextSslException("--label-from field needs --label-field NAME.");
+            // before the long work: a --train-texts folder TextSSL did not write is refused, never replaced
+            if (pr.GetValue(trainTexts) is { } textsDir) OutputOwnership.EnsureReplaceable(textsDir, OutputKind.SplitTexts);
             var sources = inputs.Sources(pr, spec => from is null ? spec : spec with { LabelFrom = from.Value, LabelField = pr.GetValue(labelField) });
             var options = new LabelledOptions { Cleaning = inputs.Cleaning(pr), TestFraction = pr.GetValue(test), Seed = pr.GetValue(seed), OnError = inputs.Errors(pr) };
             var r = await LabelledCsv.WriteAsync(sources, pr.GetValue(output)!, options, ct);

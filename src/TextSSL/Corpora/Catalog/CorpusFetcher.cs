@@ -29,6 +29,7 @@ public sealed class CorpusFetcher(IPackageClient? client = null)
             log?.Report($"{entry.Name} is already fetched in {entry.DataDirectory} (use --force to fetch again)");
             return await CheckAsync(entry, entry.DataDirectory, ct).ConfigureAwait(false);
         }
+        if (Directory.Exists(entry.DataDirectory)) await EnsureReplaceableAsync(entry, ct).ConfigureAwait(false); // before any download
         var temp = Path.Combine(entry.Folder, $".fetch-{Guid.NewGuid():N}");
         var data = Path.Combine(temp, "data");
         Directory.CreateDirectory(data);
@@ -49,6 +50,7 @@ public sealed class CorpusFetcher(IPackageClient? client = null)
                 }
             }
             var result = await CheckAsync(entry, data, ct).ConfigureAwait(false);
+            OutputOwnership.Mark(data, OutputKind.CatalogData);
             var target = entry.DataDirectory;
             if (Directory.Exists(target))
             {
@@ -111,10 +113,31 @@ public sealed class CorpusFetcher(IPackageClient? client = null)
         }
     }
 
+    /// <summary>
+    /// A data folder is replaced only when TextSSL fetched it: it carries the owner marker, or (fetched by an older
+    /// version) it holds exactly what the catalog expects.
+    /// </summary>
+    private static async Task EnsureReplaceableAsync(CatalogEntry entry, CancellationToken ct)
+    {
+        var target = entry.DataDirectory;
+        if (OutputOwnership.KindOf(target) == OutputKind.CatalogData || OutputOwnership.IsEmpty(target)) return;
+        try
+        {
+            await CheckAsync(entry, target, ct).ConfigureAwait(false);
+        }
+        catch (TextSslException ex)
+        {
+            throw new TextSslException($"'{target}' holds files that differ from what the catalog fetches ({OutputChecks.FirstLine(ex.Message)}); " +
+                                       "TextSSL replaces only a data folder it fetched itself. Move that folder away, then fetch again.", ex);
+        }
+    }
+
     /// <summary>Counts the files, bytes and documents in <paramref name="directory"/> and compares them with the manifest.</summary>
     private static async Task<FetchResult> CheckAsync(CatalogEntry entry, string directory, CancellationToken ct)
     {
-        var files = Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories).ToList();
+        var files = Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories)
+            .Where(f => !(Path.GetFileName(f) == OutputOwnership.MarkerFile && Path.GetDirectoryName(f) == directory.TrimEnd(Path.DirectorySeparatorChar)))
+            .ToList();
         var bytes = files.Sum(f => new FileInfo(f).Length);
         long documents = 0;
         var spec = entry.Read.ToSpec(directory, entry.Extract);

@@ -25,7 +25,7 @@ internal sealed class Utf8LineReader(Stream stream, int maxLineBytes = Utf8LineR
     private int _start, _end;
     private bool _eof, _first = true;
 
-    /// <summary>The current line, without its line break (<c>\n</c> or <c>\r\n</c>); empty when <see cref="TooLong"/>.</summary>
+    /// <summary>The current line, without its line break (<c>\n</c>, <c>\r\n</c> or a lone <c>\r</c>); empty when <see cref="TooLong"/>.</summary>
     public ReadOnlyMemory<byte> Line { get; private set; }
 
     /// <summary>Whether the current line was longer than the limit (and dropped).</summary>
@@ -44,12 +44,20 @@ internal sealed class Utf8LineReader(Stream stream, int maxLineBytes = Utf8LineR
         var scanFrom = _start;
         while (true)
         {
-            var nl = Array.IndexOf(_buffer, (byte)'\n', scanFrom, _end - scanFrom);
-            if (nl >= 0)
+            // a line ends at \n, \r\n or a lone \r (old Mac text); a \r as the last byte read waits for the next byte
+            var found = _buffer.AsSpan(scanFrom, _end - scanFrom).IndexOfAny((byte)'\n', (byte)'\r');
+            var pendingCr = false;
+            if (found >= 0)
             {
-                SetLine(_start, nl);
-                _start = nl + 1;
-                return true;
+                var nl = scanFrom + found;
+                if (_buffer[nl] == (byte)'\n' || nl + 1 < _end || _eof)
+                {
+                    SetLine(_start, nl);
+                    _start = nl + (_buffer[nl] == (byte)'\r' && nl + 1 < _end && _buffer[nl + 1] == (byte)'\n' ? 2 : 1);
+                    return true;
+                }
+                pendingCr = true;
+                scanFrom = nl;
             }
             if (_eof)
             {
@@ -58,7 +66,7 @@ internal sealed class Utf8LineReader(Stream stream, int maxLineBytes = Utf8LineR
                 _start = _end;
                 return true;
             }
-            scanFrom = _end;
+            if (!pendingCr) scanFrom = _end;
             // make room: compact first, grow only when one line fills the whole buffer, drop a line over the limit
             if (_start > 0)
             {

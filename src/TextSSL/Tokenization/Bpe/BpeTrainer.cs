@@ -58,7 +58,7 @@ public sealed class BpeTrainer
         var target = _options.LearnedVocabSize;
 
         // 1. base vocabulary: the 256 bytes, by value
-        var tokens = new List<byte[]>(target);
+        var tokens = new List<byte[]>(256);
         var idsByBytes = new Dictionary<string, int>(StringComparer.Ordinal); // Latin-1 string of the bytes → id
         for (var b = 0; b < 256; b++)
         {
@@ -80,6 +80,10 @@ public sealed class BpeTrainer
         }
         counts.Clear();
 
+        // no text gives more merges than its distinct pre-tokens have adjacent byte pairs: size lists by that, not by the request
+        var reachable = 256 + words.Sum(w => (long)Math.Max(0, w.Symbols.Length - 1));
+        var capacity = (int)Math.Min(target, reachable);
+
         // 3. initial pair counts and pair → words
         var stats = new PairStats();
         for (var w = 0; w < words.Length; w++)
@@ -94,7 +98,8 @@ public sealed class BpeTrainer
         foreach (var (pair, count) in stats.Positive) queue.Enqueue(pair, new MergeKey(count, pair));
 
         // 5. merges until the vocabulary is full or no pair is left
-        var merges = new List<BpeMerge>(Math.Max(0, target - 256));
+        tokens.Capacity = capacity;
+        var merges = new List<BpeMerge>(Math.Max(0, capacity - 256));
         while (tokens.Count < target && queue.TryDequeue(out var pair, out var key))
         {
             var current = stats.CountOf(pair);

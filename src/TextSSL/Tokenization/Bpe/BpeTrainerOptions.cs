@@ -21,21 +21,30 @@ public sealed record BpeTrainerOptions(int VocabSize)
     /// <summary>Gets the number of counting threads; 0 means one per core.</summary>
     public int Threads { get; init; }
 
+    /// <summary>
+    /// The largest vocabulary accepted (2^24): far beyond any text's useful merges, and small enough that token ids
+    /// stay exact in single-precision floats and embedding tables stay addressable.
+    /// </summary>
+    public const int MaxVocabSize = 1 << 24;
+
     /// <summary>The number of tokens training must produce before the special tokens.</summary>
     public int LearnedVocabSize => VocabSize - Specials.Count;
 
     /// <summary>Checks the settings once, before any input is read.</summary>
-    /// <exception cref="TextSslException">A vocabulary too small for the byte tokens and specials, or bad special tokens.</exception>
+    /// <exception cref="TextSslException">A vocabulary too small for the byte tokens and specials or too large, or bad special tokens.</exception>
     public void Validate()
     {
         if (VocabSize < 256 + Specials.Count)
-            throw new TextSslException($"vocabulary size {VocabSize} is smaller than the 256 byte tokens plus {Specials.Count} special token(s) = {256 + Specials.Count}. " +
-                                       "Raise --vocab-size or drop special tokens.");
+            throw new OptionException([nameof(VocabSize), nameof(Specials)],
+                $"VocabSize {VocabSize} is smaller than the 256 byte tokens plus {Specials.Count} special token(s) = {256 + Specials.Count}. " +
+                "Raise VocabSize or drop Specials.");
+        if (VocabSize > MaxVocabSize)
+            throw new OptionException(nameof(VocabSize), $"VocabSize must be at most {MaxVocabSize:N0} (got {VocabSize:N0}); training stops earlier anyway when the text has no pairs left to merge.");
         foreach (var s in Specials)
             if (s.Text.Length == 0) throw new TextSslException("a special token's text is empty.");
         var duplicate = Specials.GroupBy(s => s.Text, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null) throw new TextSslException($"special token '{duplicate.Key}' is given more than once.");
         _ = new SpecialTokens(Specials.Select((s, i) => new SpecialToken(s.Text, i, s.Role))); // one token per role
-        if (Threads < 0) throw new TextSslException($"threads must be 0 (all cores) or more (got {Threads}).");
+        if (Threads < 0) throw new OptionException(nameof(Threads), $"Threads must be 0 (all cores) or more (got {Threads}).");
     }
 }

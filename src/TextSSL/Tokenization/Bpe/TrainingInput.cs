@@ -23,6 +23,28 @@ internal static class TrainingInput
     /// <summary>Hard limit: a run this long without a safe cut point is cut anyway (between code points).</summary>
     private const int MaxChunkChars = 16 << 20;
 
+    /// <summary>
+    /// "little-endian"/"big-endian" when <paramref name="head"/> (a file's first bytes) starts with a UTF-16 byte-order
+    /// mark, or looks like UTF-16 text without one (a zero byte in every other position of ASCII-range text); else null.
+    /// </summary>
+    internal static string? Utf16Order(ReadOnlySpan<byte> head)
+    {
+        if (head.Length >= 2 && head[0] == 0xFF && head[1] == 0xFE) return "little-endian";
+        if (head.Length >= 2 && head[0] == 0xFE && head[1] == 0xFF) return "big-endian";
+        var n = Math.Min(head.Length, 512) & ~1;
+        if (n < 8) return null;
+        int zeroOdd = 0, zeroEven = 0;
+        for (var i = 0; i < n; i += 2)
+        {
+            if (head[i] == 0) zeroEven++;
+            if (head[i + 1] == 0) zeroOdd++;
+        }
+        var pairs = n / 2;
+        if (zeroOdd * 10 >= pairs * 9 && zeroEven == 0) return "little-endian";
+        if (zeroEven * 10 >= pairs * 9 && zeroOdd == 0) return "big-endian";
+        return null;
+    }
+
     /// <summary>Expands files and directories (recursively, hidden entries skipped) into an ordinal-sorted file list.</summary>
     /// <exception cref="TextSslException">No inputs, a path that does not exist, or no files found.</exception>
     public static IReadOnlyList<string> ExpandFiles(IEnumerable<string> inputs)
@@ -40,12 +62,13 @@ internal static class TrainingInput
                     .Select(Path.GetFullPath)
                     .Order(StringComparer.Ordinal)
                     .ToList();
-                if (found.Count == 0) throw new TextSslException($"input directory '{input}' contains no files. Point --input at text files or a directory of them.");
+                if (found.Count == 0) throw new TextSslException($"input directory '{input}' contains no files (hidden ones are skipped). Give text files or a directory of them.");
                 files.AddRange(found);
             }
-            else throw new TextSslException($"input '{input}' does not exist. Check the path given to --input.");
+            else if (Path.Exists(input)) throw new TextSslException($"input '{input}' is neither a regular file nor a directory (a device, socket or pipe). Give text files or directories.");
+            else throw new TextSslException($"input '{input}' does not exist. Check the path.");
         }
-        if (!any) throw new TextSslException("no training input given. Pass one or more files or directories with --input.");
+        if (!any) throw new TextSslException("no training input given. Give one or more files or directories.");
         return files.Distinct(StringComparer.Ordinal).ToList();
     }
 
@@ -55,7 +78,8 @@ internal static class TrainingInput
     /// <param name="cancellationToken">Stops reading.</param>
     /// <param name="chunkChars">Target chunk size (tests use small ones to get many cuts).</param>
     /// <exception cref="TextSslException">The file is not valid UTF-8 (names the file and the byte offset).</exception>
-    public static IEnumerable<string> ReadChunks(string path, bool replaceInvalid, CancellationToken cancellationToken = default, int chunkChars = ChunkChars)
+    /// <param name="allowReplaceAdvice">Whether the caller can replace invalid bytes (its error then says so).</param>
+    public static IEnumerable<string> ReadChunks(string path, bool replaceInvalid, CancellationToken cancellationToken = default, int chunkChars = ChunkChars, bool allowReplaceAdvice = true)
     {
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
         var bytes = ArrayPool<byte>.Shared.Rent(ReadBlockBytes);
@@ -76,6 +100,8 @@ internal static class TrainingInput
                 if (first)
                 {
                     if (byteCount >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF) start = 3;
+                    else if (Utf16Order(bytes.AsSpan(0, byteCount)) is { } order)
+                        throw new TextSslException($"'{path}' is UTF-16 ({order}) text, not UTF-8. Convert it first, e.g. `iconv -f UTF-16 -t UTF-8 '{path}' > converted.txt`.");
                     first = false;
                 }
 
@@ -85,8 +111,9 @@ internal static class TrainingInput
                 if (status == System.Buffers.OperationStatus.InvalidData)
                 {
                     var offset = consumedBytes + start + bytesRead;
-                    throw new TextSslException($"'{path}' is not valid UTF-8: invalid byte 0x{bytes[start + bytesRead]:X2} at byte offset {offset}. " +
-                                               "Convert the file to UTF-8, remove it from the input, or pass --replace-invalid to replace invalid bytes with U+FFFD.");
+                    var what = $"'{path}' is not valid UTF-8: invalid byte 0x{bytes[start + bytesRead]:X2} at byte offset {offset}. Convert the file to UTF-8 or remove it from the input";
+                    if (!allowReplaceAdvice) throw new TextSslException(what + ".");
+                    throw new OptionException(nameof(BpeTrainerOptions.ReplaceInvalidUtf8), what + $", or enable {nameof(BpeTrainerOptions.ReplaceInvalidUtf8)} to replace invalid bytes with U+FFFD.");
                 }
                 charCount += charsWritten;
                 var used = start + bytesRead;
