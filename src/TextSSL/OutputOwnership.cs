@@ -40,7 +40,9 @@ public static partial class OutputOwnership
 
     private static readonly HashSet<string> TokenizerFileNames = new(StringComparer.Ordinal)
     {
-        "tokenizer.json", "fingerprint.txt", "chars.txt", "vocab.tiktoken", "vocab.json", "merges.txt", "vocab.txt", MarkerFile,
+        // TextSSL's sidecar (today's name and the previous version's), its data files, and the Hugging Face files it writes beside them
+        Tokenization.TokenizerFiles.Sidecar, "tokenizer.json", Tokenization.TokenizerFiles.FingerprintFile, "chars.txt", "vocab.tiktoken", "vocab.json", "merges.txt", "vocab.txt",
+        "tokenizer_config.json", "special_tokens_map.json", MarkerFile,
     };
 
     private static readonly HashSet<string> CheckpointNames = new(StringComparer.Ordinal)
@@ -91,7 +93,7 @@ public static partial class OutputOwnership
         bool Has(string name) => entries.Any(e => e.Name == name);
         bool IsFile(FileSystemInfo e) => e is FileInfo && !e.Attributes.HasFlag(FileAttributes.ReparsePoint);
         bool IsDir(FileSystemInfo e) => e is DirectoryInfo && !e.Attributes.HasFlag(FileAttributes.ReparsePoint);
-        if (Has("tokenizer.json") && Has("fingerprint.txt") && entries.All(e => IsFile(e) && TokenizerFileNames.Contains(e.Name)))
+        if ((Has(Tokenization.TokenizerFiles.Sidecar) || Has("tokenizer.json")) && Has(Tokenization.TokenizerFiles.FingerprintFile) && entries.All(e => IsFile(e) && TokenizerFileNames.Contains(e.Name)))
             return OutputKind.Tokenizer;
         if (Has("model.json") && Has("model.bin")
             && entries.All(e => (IsFile(e) && (CheckpointNames.Contains(e.Name) || CheckpointExtra().IsMatch(e.Name)))

@@ -47,6 +47,8 @@ public class OutputSafetyTests
         using var dir = new TempDir();
         Directory.CreateDirectory(dir["old"]);
         Tok().Save(dir["old"]);
+        // the previous version named TextSSL's sidecar tokenizer.json
+        File.Move(dir["old/" + TokenizerFiles.Sidecar], dir["old/tokenizer.json"]);
         File.WriteAllText(dir["old/fingerprint.txt"], TextTokenizer.FingerprintOf(dir["old"]) + "\n");
         Assert.That(OutputOwnership.KindOf(dir["old"]), Is.EqualTo(OutputKind.Tokenizer));
         dir.Write("old/my-notes.txt", "keep");
