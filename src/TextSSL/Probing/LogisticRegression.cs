@@ -140,7 +140,7 @@ public static class LogisticRegression
         }
         var scaled = new float[values.Length];
         for (var p = 0; p < values.Length; p++) scaled[p] = (float)(values[p] * scale[columns[p]]);
-        var xs = new SparseMatrix(n, d, x.RowStarts.ToArray(), columns.ToArray(), scaled);
+        var xs = x.WithValues(scaled);
         var warm = warmStart is { IsScaleOnly: true } && warmStart.Features == d && warmStart.Classes == numClasses ? warmStart.Parameters : null;
         var objective = new SparseObjective(xs, y, numClasses, options.L2);
         var (parameters, iterations, converged) = Lbfgs.Minimize(objective.Evaluate, warm ?? new double[d * numClasses + numClasses], options);

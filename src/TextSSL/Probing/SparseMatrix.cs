@@ -44,6 +44,23 @@ public sealed class SparseMatrix
         _values = values;
     }
 
+    // Shares the structure of an already checked matrix.
+    private SparseMatrix(SparseMatrix structure, float[] values)
+    {
+        Rows = structure.Rows;
+        Columns = structure.Columns;
+        _rowStarts = structure._rowStarts;
+        _columnIndices = structure._columnIndices;
+        _values = values;
+    }
+
+    /// <summary>The same rows and columns with other values (the index arrays are shared, not copied).</summary>
+    internal SparseMatrix WithValues(float[] values)
+    {
+        if (values.Length != _values.Length) throw new ArgumentException($"{values.Length} values for {_values.Length} entries.", nameof(values));
+        return new SparseMatrix(this, values);
+    }
+
     /// <summary>Number of rows.</summary>
     public int Rows { get; }
 
