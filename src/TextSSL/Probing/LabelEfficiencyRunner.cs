@@ -43,6 +43,7 @@ public static class LabelEfficiencyRunner
         var features = new Dictionary<ProbeMethod, Tensor>();
         var cache = options.CacheDirectory is { } dir ? new FeatureCache(dir) : null;
         var dataFingerprint = FeatureCache.DataFingerprint(allTexts);
+        TfidfBaseline? tfidf = null; // sparse features, fitted by the sparse solver on the CPU
         try
         {
             features[ProbeMethod.Pretrained] = Frozen("pretrained", model.Model, () => FeatureCache.ModelFingerprintOf(model.WeightsSha256, model.Tokenizer.Fingerprint));
@@ -57,9 +58,8 @@ public static class LabelEfficiencyRunner
             if (options.Baselines.Contains(ProbeMethod.Tfidf))
             {
                 progress?.Report("TF-IDF: fitting the vocabulary on the training texts");
-                var tfidf = TfidfVectorizer.Fit(trainTexts, options.Tfidf, ct);
-                features[ProbeMethod.Tfidf] = OnDevice(tfidf.Transform(allTexts, ct), device);
-                notes.Add($"TF-IDF: {tfidf.FeatureCount:N0} word 1–{options.Tfidf.WordNgramMax}-gram and character {options.Tfidf.CharNgramMin}–{options.Tfidf.CharNgramMax}-gram features; vocabulary and IDF from all training texts (their labels unused, as pretraining uses unlabelled text), never from test texts.");
+                tfidf = TfidfBaseline.Create(trainTexts, testTexts, options.Tfidf, ct);
+                notes.Add($"TF-IDF: {tfidf.Vectorizer.FeatureCount:N0} word 1–{options.Tfidf.WordNgramMax}-gram and character {options.Tfidf.CharNgramMin}–{options.Tfidf.CharNgramMax}-gram features; vocabulary and IDF from all training texts (their labels unused, as pretraining uses unlabelled text), never from test texts.");
             }
 
             var methods = new List<ProbeMethod> { ProbeMethod.Pretrained };
@@ -85,7 +85,14 @@ public static class LabelEfficiencyRunner
                         ClassificationMetrics metrics;
                         double? l2 = null;
                         string? l2Method = null;
-                        if (features.TryGetValue(method, out var x))
+                        if (method == ProbeMethod.Tfidf && tfidf is not null)
+                        {
+                            (var predicted, var choice) = tfidf.FitAndPredict(sample.Indices, yTrain, k, options.L2Grid, seed, options.Solver, ct);
+                            metrics = ClassificationMetrics.FromPredictions(data.TestLabels, predicted, data.Classes);
+                            l2 = choice.L2;
+                            l2Method = choice.Method;
+                        }
+                        else if (features.TryGetValue(method, out var x))
                         {
                             (metrics, var choice) = Probe(x, data, sample.Indices, yTrain, options, seed, ct);
                             l2 = choice.L2;

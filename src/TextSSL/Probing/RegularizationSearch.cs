@@ -22,7 +22,53 @@ public static class RegularizationSearch
     /// validation split above <see cref="HoldoutAbove"/> examples. Ties go to the larger λ (the simpler model).
     /// With a class of one example no fold can test it, so the grid's middle value is used and said so.
     /// </summary>
-    public static RegularizationChoice Choose(Tensor x, int[] y, int numClasses, IReadOnlyList<double> grid, int seed, LogisticRegressionOptions solver, CancellationToken ct = default)
+    public static RegularizationChoice Choose(Tensor x, int[] y, int numClasses, IReadOnlyList<double> grid, int seed, LogisticRegressionOptions solver, CancellationToken ct = default) =>
+        Choose(y, numClasses, grid, seed, ct, (trainIdx, testIdx, descending) =>
+        {
+            using var scope = NewDisposeScope();
+            var xTrain = x.index_select(0, tensor(trainIdx.Select(i => (long)i).ToArray(), device: x.device));
+            var xTest = x.index_select(0, tensor(testIdx.Select(i => (long)i).ToArray(), device: x.device));
+            var yTrain = trainIdx.Select(i => y[i]).ToArray();
+            return Path(descending, (l2, previous) => LogisticRegression.Fit(xTrain, yTrain, numClasses, solver with { L2 = l2 }, previous), model => model.Predict(xTest));
+        });
+
+    /// <summary>
+    /// The same search on sparse features (<see cref="Choose(Tensor, int[], int, IReadOnlyList{double}, int, LogisticRegressionOptions, CancellationToken)"/>
+    /// describes it): the same folds and the same choice rule, fitted by the sparse solver.
+    /// </summary>
+    public static RegularizationChoice Choose(SparseMatrix x, int[] y, int numClasses, IReadOnlyList<double> grid, int seed, LogisticRegressionOptions solver, CancellationToken ct = default) =>
+        Choose(y, numClasses, grid, seed, ct, (trainIdx, testIdx, descending) =>
+        {
+            var xTrain = x.SelectRows(trainIdx);
+            var xTest = x.SelectRows(testIdx);
+            var yTrain = trainIdx.Select(i => y[i]).ToArray();
+            return Path(descending, (l2, previous) => LogisticRegression.Fit(xTrain, yTrain, numClasses, solver with { L2 = l2 }, previous), model => model.Predict(xTest));
+        });
+
+    // Strong to weak λ with warm starts: each solution is a good start for the next. Returns the held-out predictions per λ.
+    private static int[][] Path(double[] descending, Func<double, LogisticRegressionModel?, LogisticRegressionModel> fit, Func<LogisticRegressionModel, int[]> predict)
+    {
+        var predictions = new int[descending.Length][];
+        LogisticRegressionModel? previous = null;
+        try
+        {
+            for (var g = 0; g < descending.Length; g++)
+            {
+                var model = fit(descending[g], previous);
+                predictions[g] = predict(model);
+                previous?.Dispose();
+                previous = model;
+            }
+        }
+        finally
+        {
+            previous?.Dispose();
+        }
+        return predictions;
+    }
+
+    // fitPath(train rows, held-out rows, λ strong to weak) → held-out predictions per λ.
+    private static RegularizationChoice Choose(int[] y, int numClasses, IReadOnlyList<double> grid, int seed, CancellationToken ct, Func<int[], int[], double[], int[][]> fitPath)
     {
         if (grid.Count == 0) throw new TextSslException("the L2 grid is empty.");
         var descending = grid.Distinct().OrderDescending().ToArray();
@@ -44,21 +90,9 @@ public static class RegularizationSearch
             ct.ThrowIfCancellationRequested();
             var trainIdx = Enumerable.Range(0, y.Length).Where(i => assignment[i] != fold).ToArray();
             var testIdx = Enumerable.Range(0, y.Length).Where(i => assignment[i] == fold).ToArray();
-            using var scope = NewDisposeScope();
-            var xTrain = x.index_select(0, tensor(trainIdx.Select(i => (long)i).ToArray(), device: x.device));
-            var xTest = x.index_select(0, tensor(testIdx.Select(i => (long)i).ToArray(), device: x.device));
-            var yTrain = trainIdx.Select(i => y[i]).ToArray();
-            LogisticRegressionModel? previous = null;
+            var predictions = fitPath(trainIdx, testIdx, descending);
             for (var g = 0; g < descending.Length; g++)
-            {
-                // Strong to weak λ with warm starts: each solution is a good start for the next.
-                var model = LogisticRegression.Fit(xTrain, yTrain, numClasses, solver with { L2 = descending[g] }, previous);
-                var predicted = model.Predict(xTest);
-                correct[g] += testIdx.Where((idx, j) => predicted[j] == y[idx]).Count();
-                previous?.Dispose();
-                previous = model;
-            }
-            previous?.Dispose();
+                correct[g] += testIdx.Where((idx, j) => predictions[g][j] == y[idx]).Count();
             total += testIdx.Length;
         }
         var scores = descending.Select((l2, g) => (l2, correct[g] / total)).ToList();

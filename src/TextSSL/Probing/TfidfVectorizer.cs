@@ -1,5 +1,4 @@
 using System.Globalization;
-using static TorchSharp.torch;
 
 namespace TextSSL.Probing;
 
@@ -13,7 +12,8 @@ public sealed record TfidfOptions(int MaxFeatures = 20_000, int WordNgramMax = 2
 
 /// <summary>
 /// Word and character n-gram TF-IDF (sublinear term frequency, smoothed IDF, L2-normalised rows), the classic
-/// strong baseline for text classification. Produces dense fp32 rows; the vocabulary cap keeps them affordable.
+/// strong baseline for text classification. Produces sparse rows (<see cref="SparseMatrix"/>): a text holds a few
+/// hundred of the 20,000 terms, so a dense texts × features matrix would be almost all zeros (gigabytes of them).
 /// </summary>
 public sealed class TfidfVectorizer
 {
@@ -65,33 +65,38 @@ public sealed class TfidfVectorizer
         return new TfidfVectorizer(vocabulary, idf, options);
     }
 
-    /// <summary>TF-IDF rows (N, features) as an fp32 CPU tensor.</summary>
-    public Tensor Transform(IReadOnlyList<string> texts, CancellationToken ct = default)
+    /// <summary>TF-IDF rows (N, features) as a sparse matrix: each text stores only the terms it contains.</summary>
+    public SparseMatrix Transform(IReadOnlyList<string> texts, CancellationToken ct = default)
     {
-        var f = FeatureCount;
-        var data = new float[(long)texts.Count * f];
+        var rowStarts = new int[texts.Count + 1];
+        var columns = new List<int>();
+        var values = new List<float>();
         var counts = new Dictionary<int, int>();
+        var ids = new List<int>();
         for (var i = 0; i < texts.Count; i++)
         {
             if ((i & 255) == 0) ct.ThrowIfCancellationRequested();
             counts.Clear();
             foreach (var term in Terms(texts[i], _options))
                 if (_vocabulary.TryGetValue(term, out var id)) counts[id] = counts.GetValueOrDefault(id) + 1;
+            ids.Clear();
+            ids.AddRange(counts.Keys);
+            ids.Sort();
             var norm = 0.0;
-            var row = (long)i * f;
-            foreach (var (id, count) in counts)
+            foreach (var id in ids)
             {
-                var v = (float)((1.0 + Math.Log(count)) * _idf[id]);
-                data[row + id] = v;
+                var v = (float)((1.0 + Math.Log(counts[id])) * _idf[id]);
                 norm += v * v;
             }
-            if (norm > 0)
+            var scale = norm > 0 ? (float)(1.0 / Math.Sqrt(norm)) : 0f;
+            foreach (var id in ids)
             {
-                var scale = (float)(1.0 / Math.Sqrt(norm));
-                foreach (var id in counts.Keys) data[row + id] *= scale;
+                columns.Add(id);
+                values.Add((float)((1.0 + Math.Log(counts[id])) * _idf[id]) * scale);
             }
+            rowStarts[i + 1] = columns.Count;
         }
-        return tensor(data, [texts.Count, f]);
+        return new SparseMatrix(texts.Count, FeatureCount, rowStarts, columns.ToArray(), values.ToArray());
     }
 
     /// <summary>The n-gram terms of a text: <c>w:</c> word n-grams and <c>c:</c> character n-grams.</summary>

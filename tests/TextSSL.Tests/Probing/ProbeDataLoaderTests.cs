@@ -113,9 +113,9 @@ public class ProbeDataLoaderTests
     public void Tfidf_vocabulary_comes_only_from_the_texts_it_was_fitted_on()
     {
         var vectorizer = TfidfVectorizer.Fit(["whale sea", "garden rose"], new TfidfOptions(MaxFeatures: 1000));
-        using var rows = vectorizer.Transform(["whale", "zebra"]);
-        using var norms = rows.norm(1);
-        Assert.That(norms[0].item<float>(), Is.EqualTo(1f).Within(1e-5));
-        Assert.That(norms[1].item<float>(), Is.Zero, "a word only in unseen text must have no column");
+        var rows = vectorizer.Transform(["whale", "zebra"]);
+        float Norm(int row) => MathF.Sqrt(rows.RowValues(row).ToArray().Sum(v => v * v));
+        Assert.That(Norm(0), Is.EqualTo(1f).Within(1e-5));
+        Assert.That(Norm(1), Is.Zero, "a word only in unseen text must have no column");
     }
 }
