@@ -25,4 +25,21 @@ internal static class GradientAveraging
             offset += n;
         }
     }
+
+    /// <summary>
+    /// Averages two known gradients across every rank (rank r holds (r+1)·[0, 1, …, 5] as a 2×3 matrix and (r+1)·0.5
+    /// in a vector of 4) and checks the result is the exact mean on every rank; the answer is agreed by all ranks.
+    /// </summary>
+    public static bool CheckOnKnownTensor(Communicator communicator)
+    {
+        using var scope = NewDisposeScope();
+        var scale = communicator.Rank + 1f;
+        var matrix = arange(6, ScalarType.Float32).reshape(2, 3) * scale;
+        var vector = full(4, 0.5f * scale, ScalarType.Float32);
+        Average([matrix, vector], communicator);
+        var mean = (communicator.Size + 1) / 2.0;   // mean of 1 … Size
+        var ok = matrix.eq(arange(6, ScalarType.Float32).reshape(2, 3) * (float)mean).all().item<bool>()
+                 && vector.eq(full(4, (float)(0.5 * mean), ScalarType.Float32)).all().item<bool>();
+        return communicator.AllReduce(ok ? 1L : 0L, ReduceOp.Min) == 1;
+    }
 }
