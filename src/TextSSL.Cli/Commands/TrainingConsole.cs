@@ -1,14 +1,21 @@
 using Spectre.Console;
+using TextSSL.Distributed;
 using TextSSL.Training;
 
 namespace TextSSL.Cli.Commands;
 
-/// <summary>Shows a run on the console: a progress bar with ETA when interactive, one line per log interval always.</summary>
+/// <summary>
+/// Shows a run on the console: a progress bar with ETA when interactive, one line per log interval always. Under
+/// mpirun only rank 0 talks: the other ranks' console is silenced for the rest of the process (a failing rank
+/// still prints its error to stderr).
+/// </summary>
 internal static class TrainingConsole
 {
     /// <summary>Runs <paramref name="run"/>, rendering its updates; returns its result.</summary>
     public static async Task<TrainingResult> RunAsync(PretrainingRun run, int steps, CancellationToken ct)
     {
+        if (LaunchEnvironment.Detect() is { Rank: > 0 })
+            AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(TextWriter.Null) });
         var console = AnsiConsole.Console;
         if (!console.Profile.Capabilities.Interactive)
             return await run.RunAsync(ct, new Reporter(u => WriteLine(console, u)));

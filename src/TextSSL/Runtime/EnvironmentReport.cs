@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using TextSSL.Distributed;
 using TorchSharp;
 
 namespace TextSSL.Runtime;
@@ -15,6 +16,7 @@ namespace TextSSL.Runtime;
 /// <param name="CudaAvailable">Whether CUDA is usable.</param>
 /// <param name="CudaDevices">The CUDA devices, by name and memory.</param>
 /// <param name="Load">The outcome of loading libtorch.</param>
+/// <param name="Mpi">The MPI library and, under mpirun, the world this process is part of.</param>
 public sealed record EnvironmentReport(
     string DotNetVersion,
     string TorchSharpVersion,
@@ -26,7 +28,8 @@ public sealed record EnvironmentReport(
     int CpuThreads,
     bool CudaAvailable,
     IReadOnlyList<string> CudaDevices,
-    NativeLoadResult Load)
+    NativeLoadResult Load,
+    MpiReport? Mpi = null)
 {
     /// <summary>Whether training can run on this machine (libtorch loaded and computes).</summary>
     public bool CanTrain => Load.Ok;
@@ -59,7 +62,8 @@ public sealed record EnvironmentReport(
             threads,
             cuda,
             devices,
-            load);
+            load,
+            load.Ok ? MpiReport.Gather() : MpiReport.Gather(checkCollectives: false));
     }
 
     private static string CudaDeviceDescription(int index)
@@ -75,5 +79,30 @@ public sealed record EnvironmentReport(
         }
         catch (System.ComponentModel.Win32Exception) { }
         return $"cuda:{index}";
+    }
+}
+
+/// <summary>What <c>textssl doctor</c> reports about data-parallel training.</summary>
+/// <param name="LibraryPath">Where Open MPI's <c>libmpi.so.40</c> was found, or null.</param>
+/// <param name="Version">MPI_Get_library_version's first line, or null.</param>
+/// <param name="Problem">Why no MPI library could be used, or null.</param>
+/// <param name="WorldSize">Ranks in the job when launched by mpirun, else null.</param>
+/// <param name="Rank">This process's rank when launched by mpirun, else null.</param>
+/// <param name="GradientAveragingOk">Under mpirun: whether averaging a known gradient across all ranks gave the exact mean on every rank.</param>
+/// <param name="Nccl">What is used for GPU collectives (NCCL is not used yet).</param>
+public sealed record MpiReport(string? LibraryPath, string? Version, string? Problem, int? WorldSize, int? Rank, bool? GradientAveragingOk, string Nccl)
+{
+    /// <summary>Finds the MPI library; under mpirun joins the job and, when <paramref name="checkCollectives"/>, checks gradient averaging across the ranks.</summary>
+    public static MpiReport Gather(bool checkCollectives = true)
+    {
+        const string nccl = "not used (data-parallel training runs on CPU ranks over MPI; CUDA ranks are not supported yet)";
+        var (path, version, problem) = Communicator.DescribeLibrary();
+        LaunchEnvironment? launch;
+        try { launch = LaunchEnvironment.Detect(); }
+        catch (TextSslException ex) { return new MpiReport(path, version, ex.Message, null, null, null, nccl); }
+        if (launch is null || path is null) return new MpiReport(path, version, problem, launch?.Size, launch?.Rank, null, nccl);
+        var world = Communicator.ForProcess(DistributedMode.Auto);
+        bool? ok = checkCollectives ? GradientAveraging.CheckOnKnownTensor(world) : null;
+        return new MpiReport(path, version, null, world.Size, world.Rank, ok, nccl);
     }
 }

@@ -1,4 +1,5 @@
 using TextSSL.Corpora;
+using TextSSL.Distributed;
 using TextSSL.Modeling;
 using TextSSL.Pretext;
 using static TorchSharp.torch;
@@ -32,7 +33,17 @@ public static class Evaluation
     /// <param name="maxBatches">Stop after this many batches; null covers the whole stream.</param>
     /// <param name="cancellationToken">Stops between batches.</param>
     public static EvaluationResult Evaluate(Transformer model, IPretextTask task, ITokenStream stream, int batchSize, int blockSize,
-                                            Device device, int? maxBatches = null, CancellationToken cancellationToken = default)
+                                            Device device, int? maxBatches = null, CancellationToken cancellationToken = default) =>
+        Evaluate(model, task, stream, batchSize, blockSize, device, maxBatches, Communicator.SingleProcess, cancellationToken);
+
+    /// <summary>
+    /// The evaluation shared by data-parallel ranks: batch i is scored by rank i mod <see cref="Communicator.Size"/>,
+    /// and the loss sums, correct counts and token counts are summed across ranks, so every rank returns the result one
+    /// process would compute over the same batches (up to the order of the fp64 sums). <paramref name="maxBatches"/>
+    /// counts batches of all ranks together.
+    /// </summary>
+    internal static EvaluationResult Evaluate(Transformer model, IPretextTask task, ITokenStream stream, int batchSize, int blockSize,
+                                              Device device, int? maxBatches, Communicator ranks, CancellationToken cancellationToken = default)
     {
         var wasTraining = model.training;
         model.eval();
@@ -43,9 +54,16 @@ public static class Evaluation
             using var correctTotal = zeros(1, ScalarType.Int64, device);
             long tokens = 0;
             var batches = 0;
+            var index = -1;
             foreach (var cpuBatch in task.EvaluationBatches(stream, batchSize, blockSize))
             {
                 cancellationToken.ThrowIfCancellationRequested();
+                if (++index % ranks.Size != ranks.Rank)
+                {
+                    cpuBatch.Dispose();
+                    if (maxBatches is { } m && ++batches >= m) break;
+                    continue;
+                }
                 using var scope = NewDisposeScope();
                 using var batch = cpuBatch.To(device);
                 var output = task.Compute(model, batch, task.ReportsAccuracy);
@@ -53,6 +71,12 @@ public static class Evaluation
                 if (output.Correct is not null) correctTotal.add_(output.Correct);
                 tokens += output.TargetCount;
                 if (maxBatches is { } max && ++batches >= max) break;
+            }
+            if (ranks.Size > 1)
+            {
+                ranks.AllReduce(lossTotal, ReduceOp.Sum);
+                ranks.AllReduce(correctTotal, ReduceOp.Sum);
+                tokens = ranks.AllReduce(tokens, ReduceOp.Sum);
             }
             if (tokens == 0) throw new TextSslException("evaluation found no tokens to predict; the split is too small for this block size.");
             var loss = lossTotal.item<double>() / tokens;

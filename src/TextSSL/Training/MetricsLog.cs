@@ -39,8 +39,13 @@ public sealed class MetricsLog : IDisposable
     public static readonly string[] Columns =
         ["step", "kind", "loss", "lr", "grad_norm", "tokens_per_s", "ms_per_step", "mfu", "val_loss", "val_ppl", "val_acc", "elapsed_s"];
 
-    private readonly StreamWriter _writer;
-    private readonly CsvWriter _csv;
+    private readonly StreamWriter? _writer;
+    private readonly CsvWriter? _csv;
+
+    private MetricsLog(string path) => Path = path;
+
+    /// <summary>A log that names <paramref name="path"/> but writes nothing (a data-parallel rank other than 0: rank 0 writes the file).</summary>
+    public static MetricsLog Discard(string path) => new(path);
 
     /// <summary>
     /// Starts <paramref name="path"/> afresh, or on resume keeps its rows up to <paramref name="keepThroughStep"/>
@@ -69,6 +74,7 @@ public sealed class MetricsLog : IDisposable
     /// <summary>Appends a row.</summary>
     public void Write(MetricsRow row)
     {
+        if (_csv is null || _writer is null) return;
         WriteRow(_csv, row);
         _csv.Flush();
         _writer.Flush();
@@ -107,7 +113,7 @@ public sealed class MetricsLog : IDisposable
     /// <inheritdoc/>
     public void Dispose()
     {
-        _csv.Dispose();
-        _writer.Dispose();
+        _csv?.Dispose();
+        _writer?.Dispose();
     }
 }

@@ -265,6 +265,13 @@ public sealed record RuntimeOptions
     /// <summary>Seed of initialisation, dropout and data sampling.</summary>
     public long Seed { get; init; } = 1337;
 
+    /// <summary>
+    /// Data-parallel training: <see cref="Distributed.DistributedMode.Auto"/> joins the MPI job when the process was
+    /// launched by <c>mpirun</c> (CPU ranks; every rank trains on its slice of each batch), <see cref="Distributed.DistributedMode.Off"/>
+    /// trains alone.
+    /// </summary>
+    public Distributed.DistributedMode Distributed { get; init; } = TextSSL.Distributed.DistributedMode.Auto;
+
     /// <summary>Checks the spelling of the device and the thread count.</summary>
     /// <exception cref="OptionException">A value is out of range.</exception>
     public RuntimeOptions Validate()

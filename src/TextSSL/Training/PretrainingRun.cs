@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using TextSSL.Distributed;
 using TextSSL.Modeling;
 using TextSSL.Pretext;
 using TextSSL.Runtime;
@@ -23,6 +24,7 @@ namespace TextSSL.Training;
 public sealed class PretrainingRun : IDisposable
 {
     private readonly PretrainingOptions _options;
+    private Communicator _ranks = Communicator.SingleProcess;   // data-parallel ranks of the current run (see Distributed below)
 
     /// <summary>Checks the options; nothing is loaded until <see cref="Run"/>.</summary>
     /// <exception cref="OptionException">An option is out of range.</exception>
@@ -45,13 +47,24 @@ public sealed class PretrainingRun : IDisposable
     /// restored after it.
     /// </summary>
     /// <exception cref="TextSslException">Bad data or options, a checkpoint that does not fit, a loss that became NaN or infinite, or a batch too large for memory.</exception>
+    /// <remarks>
+    /// Launched by <c>mpirun</c> (and <see cref="RuntimeOptions.Distributed"/> Auto), the run is one rank of a
+    /// data-parallel job; a failure on any rank then ends every rank (see <see cref="RunAsRank"/>).
+    /// </remarks>
     public TrainingResult Run(CancellationToken cancellationToken = default, IProgress<TrainingUpdate>? progress = null)
+    {
+        _ranks = Communicator.ForProcess(_options.Runtime.Distributed);
+        return _ranks.UsesMpi ? RunAsRank(cancellationToken, progress) : RunOnce(cancellationToken, progress);
+    }
+
+    private TrainingResult RunOnce(CancellationToken cancellationToken, IProgress<TrainingUpdate>? progress)
     {
         var o = _options;
         var steps = o.Optimization.Steps;
 
         // 1) runtime: device, dtype, threads and TF32 for this run only
         var device = DeviceSelector.Resolve(o.Runtime.Device);
+        CheckRanksDevice(device);
         using var runtime = TorchRuntime.Configure(o.Runtime.Threads, device.type == DeviceType.CUDA ? o.Runtime.Tf32 : null);
         var dtype = o.Runtime.Dtype.Resolve(device);
 
@@ -67,7 +80,7 @@ public sealed class PretrainingRun : IDisposable
 
         // 4) where the run starts: fresh, or from out/last
         var paths = new RunPaths(Path.GetFullPath(o.OutputDirectory));
-        var resumed = ResumePoint(paths, config, task, data);
+        var resumed = ResumePointOnRanks(paths, config, task, data);
 
         // 5) model, optimizer and the training step (resumed state restored exactly)
         manual_seed(o.Runtime.Seed);
@@ -77,15 +90,16 @@ public sealed class PretrainingRun : IDisposable
         model.train();
         var schedule = o.Optimization.Schedule();
         using var optimizer = OptimizerFactory.Create(o.Optimization.Optimizer, model, new AdamWSettings(o.Optimization.WeightDecay, o.Optimization.Beta1, o.Optimization.Beta2), schedule.At(0));
-        using var step = new TrainStep(model, model.Precision, optimizer, new TrainStepOptions(o.Optimization.GradAccum, o.Optimization.Clip, dtype), device);
+        using var step = new TrainStep(model, model.Precision, optimizer, new TrainStepOptions(o.Optimization.GradAccum, o.Optimization.Clip, dtype), device) { Communicator = _ranks };
         var state = new LoopState();
         if (resumed is not null) Restore(state, resumed, paths, optimizer, task);
-        using var metrics = new MetricsLog(Path.Combine(paths.Root, "metrics.csv"), resumed?.Step);
+        using var metrics = _ranks.IsRoot ? new MetricsLog(Path.Combine(paths.Root, "metrics.csv"), resumed?.Step) : MetricsLog.Discard(Path.Combine(paths.Root, "metrics.csv"));
+        if (!_ranks.IsRoot) progress = null;
         var run = new RunContext(device, dtype, data, task, config, block, model, optimizer, step, schedule, metrics, paths, progress,
-                                 TokensPerStep: (long)o.Optimization.BatchSize * block * o.Optimization.GradAccum,
+                                 TokensPerStep: (long)o.Optimization.BatchSize * block * o.Optimization.GradAccum * _ranks.Size,
                                  FlopsPerToken: config.FlopsPerToken(model.ParameterCount, block),
                                  PeakTflops: o.Evaluation.PeakTflops ?? PeakFlops.ForDevice(device, dtype));
-        Report(run, TrainingUpdateKind.Started, state.Step, Describe(run, resumed is null ? "starting" : $"resuming at step {state.Step}"));
+        Report(run, TrainingUpdateKind.Started, state.Step, Describe(run, resumed is null ? "starting" : $"resuming at step {state.Step}") + DescribeRanks(resumed));
 
         // 6) the loop: evaluate and checkpoint → stop? → one step → log
         while (true)
@@ -97,7 +111,7 @@ public sealed class PretrainingRun : IDisposable
                 state.Completed = true;
                 break;
             }
-            if (cancellationToken.IsCancellationRequested || o.StopAfter == state.Step)
+            if (StopRequested(cancellationToken) || o.StopAfter == state.Step)
             {
                 CheckpointIfUnsaved(run, state);
                 break;
@@ -141,7 +155,7 @@ public sealed class PretrainingRun : IDisposable
     /// <summary>The checkpoint's trainer state when resuming (after checking it fits these options); null for a fresh run.</summary>
     private TrainerState? ResumePoint(RunPaths paths, TransformerConfig config, IPretextTask task, TrainingData data)
     {
-        Directory.CreateDirectory(paths.Root);
+        if (_ranks.IsRoot) Directory.CreateDirectory(paths.Root);
         var last = TrainingCheckpoint.FindLast(paths.Root);
         string[] names = [nameof(PretrainingOptions.Resume), nameof(PretrainingOptions.OutputDirectory)];
         if (!_options.Resume)
@@ -175,7 +189,8 @@ public sealed class PretrainingRun : IDisposable
     private void EvaluateAndCheckpoint(RunContext r, LoopState s)
     {
         ThrowIfDiverged(r, s);
-        var ev = Evaluation.Evaluate(r.Model, r.Task, r.Data.Validation, _options.Optimization.BatchSize, r.Block, r.Device, _options.Evaluation.EvalBatches);
+        var ev = Evaluation.Evaluate(r.Model, r.Task, r.Data.Validation, _options.Optimization.BatchSize, r.Block, r.Device,
+                                     _options.Evaluation.EvalBatches * _ranks.Size, _ranks);
         if (!double.IsFinite(ev.Loss)) throw Diverged($"the validation loss is {ev.Loss} at step {s.Step}", s);
         (s.EvaluatedStep, s.LastEval) = (s.Step, ev);
         var row = new MetricsRow
@@ -208,7 +223,8 @@ public sealed class PretrainingRun : IDisposable
         s.TrainWatch.Start();
         try
         {
-            r.Step.Run(s.Step, s.LearningRate, _ => r.Task.Compute(r.Model, r.Task.NextBatch(r.Data.Train, batchSize, r.Block).To(r.Device), withAccuracy: false).MeanLoss());
+            FailForTest(s.Step);
+            r.Step.Run(s.Step, s.LearningRate, _ => MicroBatchLoss(r, batchSize));
         }
         catch (Exception ex) when (IsOutOfMemory(ex))
         {
@@ -252,10 +268,98 @@ public sealed class PretrainingRun : IDisposable
     private void Save(RunContext r, LoopState s, string dir, double? validationLoss)
     {
         var trainerState = new TrainerState(1, s.Step, s.EvaluatedStep, s.Best, s.BestStep, s.TokensSeen, r.Task.Name, r.Task.SaveState(),
-            r.Data.Train.Count, r.Data.Validation.Count, r.Data.Description, _options);
-        TrainingCheckpoint.Save(dir, r.Model, r.Data.Tokenizer, r.Optimizer, trainerState, validationLoss);
+            r.Data.Train.Count, r.Data.Validation.Count, r.Data.Description, _options, _ranks.Size);
+        if (_ranks.IsRoot) TrainingCheckpoint.Save(dir, r.Model, r.Data.Tokenizer, r.Optimizer, trainerState, validationLoss);
         if (dir == r.Paths.Last) (s.SavedStep, s.LastGood) = (s.Step, r.Paths.Last);
         Report(r, TrainingUpdateKind.Checkpoint, s.Step, $"checkpoint step {s.Step} → {dir}");
+    }
+
+    // ---- data-parallel ranks (one rank per process under mpirun; no-ops in a single process) -----------------------
+
+    /// <summary>
+    /// Runs as one rank of an MPI job. An exception cannot be handed to the caller alone: the other ranks would wait in
+    /// their next collective for ever. The failing rank therefore prints its one-line message, prefixed with its rank,
+    /// to stderr and ends every rank through MPI_Abort (a non-zero exit of mpirun).
+    /// </summary>
+    private TrainingResult RunAsRank(CancellationToken cancellationToken, IProgress<TrainingUpdate>? progress)
+    {
+        try { return RunOnce(cancellationToken, progress); }
+        catch (Exception ex)
+        {
+            Console.Error.WriteLine($"rank {_ranks.Rank} of {_ranks.Size}: error: {FirstLine(ex.Message)}");
+            _ranks.Abort(1);
+            throw;
+        }
+    }
+
+    private void CheckRanksDevice(Device device)
+    {
+        if (_ranks.Size > 1 && device.type != DeviceType.CPU)
+            throw new OptionException(nameof(RuntimeOptions.Device),
+                $"data-parallel training on {device.type} needs NCCL, which is not supported yet; run the {_ranks.Size} ranks with Device cpu, or one process on the GPU.");
+    }
+
+    /// <summary>Rank 0 repairs and reads the checkpoint first; the other ranks read it once it has (a shared file system is needed to resume).</summary>
+    private TrainerState? ResumePointOnRanks(RunPaths paths, TransformerConfig config, IPretextTask task, TrainingData data)
+    {
+        if (_ranks.Size == 1) return ResumePoint(paths, config, task, data);
+        TrainerState? state = null;
+        if (_ranks.IsRoot) state = ResumePoint(paths, config, task, data);
+        _ranks.Barrier();
+        if (!_ranks.IsRoot) state = ResumePoint(paths, config, task, data);
+        return state;
+    }
+
+    /// <summary>
+    /// The loss of this rank's slice of the global batch. Every rank's sampler (seeded alike) draws the same global batch
+    /// of Size × BatchSize rows and keeps rows [Rank·BatchSize, (Rank+1)·BatchSize), so N ranks × BatchSize see exactly
+    /// the batches one process sees with N × BatchSize. The slice's loss sum is divided by the global target count / N:
+    /// averaging the ranks' gradients then gives the gradient of the global mean loss, also when slices hold different
+    /// numbers of targets (masked-LM).
+    /// </summary>
+    private Tensor MicroBatchLoss(RunContext r, int batchSize)
+    {
+        if (_ranks.Size == 1)
+            return r.Task.Compute(r.Model, r.Task.NextBatch(r.Data.Train, batchSize, r.Block).To(r.Device), withAccuracy: false).MeanLoss();
+        using var global = r.Task.NextBatch(r.Data.Train, batchSize * _ranks.Size, r.Block);
+        var share = Math.Max(1.0, global.TargetCount) / _ranks.Size;
+        var slice = SliceRows(global, _ranks.Rank * batchSize, batchSize).To(r.Device);
+        return r.Task.Compute(r.Model, slice, withAccuracy: false).LossSum / share;
+    }
+
+    private static PretextBatch SliceRows(PretextBatch batch, long start, long rows)
+    {
+        var targets = batch.Targets.narrow(0, start, rows).clone();
+        var count = targets.ne(PretextBatch.IgnoreIndex).sum().item<long>();
+        return new PretextBatch(batch.Inputs.narrow(0, start, rows).clone(), targets, batch.PaddingMask?.narrow(0, start, rows).clone(), count);
+    }
+
+    /// <summary>Stops every rank at the same step: a stop asked of any rank (Ctrl-C reaches them at different moments) stops all.</summary>
+    private bool StopRequested(CancellationToken cancellationToken)
+    {
+        var local = cancellationToken.IsCancellationRequested ? 1L : 0L;
+        return (_ranks.Size == 1 ? local : _ranks.AllReduce(local, ReduceOp.Max)) != 0;
+    }
+
+    /// <summary>What a data-parallel start adds to the first line, including what changes when the world size differs from the checkpoint's.</summary>
+    private string DescribeRanks(TrainerState? resumed)
+    {
+        var b = _options.Optimization.BatchSize;
+        var text = _ranks.Size == 1 ? "" : $" Data-parallel over {_ranks.Size} ranks: each trains on {b} of every {_ranks.Size * b} rows; rank 0 writes.";
+        if (resumed is not null && resumed.WorldSize != _ranks.Size)
+            text += $" Note: the checkpoint was trained on {resumed.WorldSize} rank(s), this run has {_ranks.Size}: the global batch is now {_ranks.Size * b} rows " +
+                    $"(was {resumed.WorldSize * b}) with the same learning-rate schedule, the sampler continues where it stopped, and the run no longer repeats a {resumed.WorldSize}-rank run exactly.";
+        return text;
+    }
+
+    /// <summary>
+    /// Test hook (internal, for the data-parallel tests): the rank named by the environment variable
+    /// <c>TEXTSSL_TEST_FAIL_RANK</c> fails at step 2, to show that one failing rank ends all of them with its message.
+    /// </summary>
+    private void FailForTest(long step)
+    {
+        if (step == 2 && _ranks.UsesMpi && Environment.GetEnvironmentVariable("TEXTSSL_TEST_FAIL_RANK") is { } rank && rank == _ranks.Rank.ToString(CultureInfo.InvariantCulture))
+            throw new TextSslException($"injected failure at step {step} (TEXTSSL_TEST_FAIL_RANK={rank}).");
     }
 
     // ---- checks and messages -------------------------------------------------------------------------------------

@@ -1,3 +1,4 @@
+using TextSSL.Distributed;
 using TextSSL.Modeling;
 using TextSSL.Training.Optimization;
 using TorchSharp.Modules;
@@ -53,6 +54,12 @@ public sealed class TrainStep : IDisposable
         _firstBadStep = tensor(-1L, device: device);
     }
 
+    /// <summary>
+    /// The ranks this step trains with (data-parallel): gradients are averaged across them after backward and before
+    /// clipping, so the clip sees the global norm; the read loss is their mean. <see cref="Communicator.SingleProcess"/> by default.
+    /// </summary>
+    internal Communicator Communicator { get; init; } = Communicator.SingleProcess;
+
     /// <summary>The parameters the step updates.</summary>
     public IReadOnlyList<Parameter> Parameters => _parameters;
 
@@ -74,6 +81,7 @@ public sealed class TrainStep : IDisposable
             _firstBadStep.masked_fill_(isfinite(detached).logical_not() & _firstBadStep.lt(0), step);
         }
         _microBatchesSinceRead += accum;
+        AverageGradientsAcrossRanks();
         _phase?.Invoke(ForwardBackward);
         if (_options.Clip > 0) _gradNorm.copy_(_clip(_parameters, _options.Clip));
         _phase?.Invoke(Clipping);
@@ -82,10 +90,18 @@ public sealed class TrainStep : IDisposable
         _phase?.Invoke(Update);
     }
 
-    /// <summary>The mean micro-batch loss since the last call (a host read: waits for the device), then starts a new interval.</summary>
+    private void AverageGradientsAcrossRanks()
+    {
+        if (Communicator.Size == 1) return;
+        GradientAveraging.Average(_parameters.Select(p => p.grad).OfType<Tensor>().ToList(), Communicator);
+    }
+
+    /// <summary>The mean micro-batch loss since the last call (a host read: waits for the device), then starts a new interval. Averaged across ranks.</summary>
     public float ReadMeanLoss()
     {
-        var mean = _microBatchesSinceRead == 0 ? float.NaN : _lossSum.item<float>() / _microBatchesSinceRead;
+        var local = _lossSum.item<float>();
+        var sum = Communicator.Size == 1 ? local : (float)(Communicator.AllReduce((double)local, ReduceOp.Sum) / Communicator.Size);
+        var mean = _microBatchesSinceRead == 0 ? float.NaN : sum / _microBatchesSinceRead;
         _lossSum.zero_();
         _microBatchesSinceRead = 0;
         return mean;
@@ -94,10 +110,15 @@ public sealed class TrainStep : IDisposable
     /// <summary>The global gradient norm before clipping at the last step; null when clipping is off (a host read).</summary>
     public float? ReadGradNorm() => _options.Clip > 0 ? _gradNorm.item<float>() : null;
 
-    /// <summary>The first step whose training loss was NaN or infinite, or null (a host read).</summary>
+    /// <summary>The first step whose training loss was NaN or infinite on any rank, or null (a host read).</summary>
     public long? FirstNonFiniteStep()
     {
         var bad = _firstBadStep.item<long>();
+        if (Communicator.Size > 1)
+        {
+            var first = Communicator.AllReduce(bad >= 0 ? bad : long.MaxValue, ReduceOp.Min);
+            bad = first == long.MaxValue ? -1 : first;
+        }
         return bad >= 0 ? bad : null;
     }
 

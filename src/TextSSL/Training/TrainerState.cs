@@ -16,6 +16,7 @@ namespace TextSSL.Training;
 /// <param name="ValidationTokens">Size of the validation split.</param>
 /// <param name="Data">Where the data came from.</param>
 /// <param name="Options">The options the run was started or last resumed with.</param>
+/// <param name="WorldSize">Number of data-parallel ranks that trained up to this checkpoint (1 in a single process).</param>
 public sealed record TrainerState(
     int FormatVersion,
     long Step,
@@ -28,4 +29,5 @@ public sealed record TrainerState(
     long TrainTokens,
     long ValidationTokens,
     string Data,
-    PretrainingOptions Options);
+    PretrainingOptions Options,
+    int WorldSize = 1);
