@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 using TextSSL.Distributed;
+using TextSSL.Modeling;
 using TextSSL.Training;
 using static TorchSharp.torch;
 
@@ -141,8 +142,8 @@ public sealed class MpiTests
 
     private static double MaxRelativeDifference(string a, string b)
     {
-        using var ma = ModelCheckpoint.Load(a, CPU);
-        using var mb = ModelCheckpoint.Load(b, CPU);
+        using var ma = PretrainedModel.Load(a, CPU);
+        using var mb = PretrainedModel.Load(b, CPU);
         var pb = mb.Model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
         var worst = 0.0;
         foreach (var (name, pa) in ma.Model.named_parameters())
