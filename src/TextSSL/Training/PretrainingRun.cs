@@ -125,9 +125,17 @@ public sealed class PretrainingRun : IDisposable
                 $"InitFrom: the data's tokenizer ({data.Tokenizer.Fingerprint}) differs from the checkpoint's in '{source.Directory}' ({source.Info.TokenizerFingerprint}); " +
                 "a continued model reads only its own tokenizer's ids, so encode the data with it (leave Tokenizer unset).");
         Tokenizer = data.Tokenizer;
-        var task = o.CustomTask?.Invoke(data.Tokenizer)
-                   ?? PretextTasks.Create(o.TaskName, data.Tokenizer, o.Runtime.Seed, o.Sampling, o.Masking, o.Contrastive, source?.Info.Model.Kind);
-        return (data, task);
+        try
+        {
+            var task = o.CustomTask?.Invoke(data.Tokenizer)
+                       ?? PretextTasks.Create(o.TaskName, data.Tokenizer, o.Runtime.Seed, o.Sampling, o.Masking, o.Contrastive, source?.Info.Model.Kind);
+            return (data, task);
+        }
+        catch (TextSslException ex) when (source is not null && ex is not OptionException)
+        {
+            throw new OptionException([nameof(PretrainingOptions.Task), nameof(PretrainingOptions.InitFrom)],
+                $"InitFrom: the tokenizer of '{source.Directory}' does not suit Task {o.Task}: {ex.Message}");
+        }
     }
 
     /// <summary>Where a continued run's model comes from: <c>InitFrom</c>, or, when resuming a continued run, its own <c>last/</c> (weights then come from the resume).</summary>
