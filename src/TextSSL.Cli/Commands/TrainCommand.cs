@@ -37,6 +37,7 @@ internal static class TrainCommand
         var task = Choice("--task", "Pretext task: clm (next-token, decoder), mlm (masked-LM, encoder) or contrastive (SimCSE; an encoder, or the --init-from checkpoint's kind).", top.Task);
         var temperature = new Option<double>("--temperature") { Description = "contrastive: softmax temperature over cosine similarities (SimCSE's 0.05).", DefaultValueFactory = _ => top.Contrastive.Temperature };
         var pooling = Choice("--pooling", "contrastive: how token states become the text's vector: mean (over real tokens), first, last (decoders) or max.", top.Contrastive.Pooling);
+        var projection = new Option<bool>("--projection") { Description = "contrastive: train through a projection head (SimCSE's MLP) that is dropped after training.", DefaultValueFactory = _ => top.Contrastive.Projection };
         var initFrom = new Option<string?>("--init-from") { Description = "Start from this checkpoint's weights (a checkpoint or run directory): its shape and tokenizer, a fresh optimizer and schedule." };
         var layers = new Option<int?>("--layers") { Description = "Transformer blocks (default: the preset's)." };
         var heads = new Option<int?>("--heads") { Description = "Attention heads per block (default: the preset's; must divide --dim)." };
@@ -85,7 +86,7 @@ internal static class TrainCommand
         var threads = CommonOptions.Threads();
         Option[] all = [task, data, tokenizer, preset, steps, batch, blockSize, lr, minLr, warmup, decay, accum, dropout, evalEvery, seed, device, dtype, output, resume,
                         beta1, beta2, clip, logEvery, evalBatches, valFraction, optimizer, sampling, masking, maskProb, positions, context, peak, stopAfter, padVocab, untiedHead, threads,
-                        temperature, pooling, initFrom, layers, heads, dim];
+                        temperature, pooling, projection, initFrom, layers, heads, dim];
         foreach (var o in all) command.Options.Add(o);
 
         command.SetAction(async (pr, ct) =>
@@ -102,7 +103,7 @@ internal static class TrainCommand
                 Masking = top.Masking with { Probability = pr.GetValue(maskProb), Unit = Parse<MaskingUnit>(pr.GetValue(masking)) },
                 StopAfter = pr.GetValue(stopAfter),
                 InitFrom = pr.GetValue(initFrom),
-                Contrastive = top.Contrastive with { Temperature = pr.GetValue(temperature), Pooling = Parse<Pooling>(pr.GetValue(pooling)) },
+                Contrastive = top.Contrastive with { Temperature = pr.GetValue(temperature), Pooling = Parse<Pooling>(pr.GetValue(pooling)), Projection = pr.GetValue(projection) },
                 Model = model with
                 {
                     Preset = pr.GetValue(preset)!,

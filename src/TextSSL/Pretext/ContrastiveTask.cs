@@ -3,6 +3,7 @@ using TextSSL.Corpora;
 using TextSSL.Modeling;
 using TextSSL.Probing;
 using TextSSL.Tokenization;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace TextSSL.Pretext;
@@ -30,6 +31,7 @@ public sealed class ContrastiveTask : IPretextTask
     private readonly SeededRandom _random;
     private readonly int? _cls, _sep, _eot;
     private readonly int _pad;
+    private ContrastiveProjection? _head;
 
     /// <summary>Creates the task.</summary>
     /// <param name="tokenizer">The data's tokenizer (its [CLS], [SEP], [PAD] and end-of-text tokens are used when present).</param>
@@ -153,7 +155,22 @@ public sealed class ContrastiveTask : IPretextTask
     private Tensor Pooled(Transformer model, Tensor ids, Tensor mask)
     {
         var states = model.HiddenStates(ids, model.Config.Kind == ModelKind.Encoder ? mask : null);
-        return FeatureExtractor.Pool(states[^1], mask.sum([1]), Options.Pooling);
+        var pooled = FeatureExtractor.Pool(states[^1], mask.sum([1]), Options.Pooling);
+        return _head is null ? pooled : _head.forward(pooled);
+    }
+
+    /// <summary>
+    /// When <see cref="ContrastiveOptions.Projection"/> is set: creates the projection head for <paramref name="model"/>
+    /// (on its device, in its mode) and returns the module the optimizer must update (model and head); otherwise the model.
+    /// </summary>
+    internal nn.Module Trainable(Transformer model, Device device)
+    {
+        if (!Options.Projection) return model;
+        _head?.Dispose();
+        _head = new ContrastiveProjection(model.Config.Dim);
+        _head.to(device);
+        _head.train(model.training);
+        return new ModelWithProjection(model, _head);
     }
 
     /// <summary>
@@ -175,17 +192,28 @@ public sealed class ContrastiveTask : IPretextTask
     }
 
     /// <inheritdoc/>
-    public string SaveState() => JsonSerializer.Serialize(new State(Name, _random.State));
+    public string SaveState() =>
+        JsonSerializer.Serialize(new State(Name, _random.State, _head?.parameters().Select(p => p.detach().cpu().data<float>().ToArray()).ToArray()));
 
     /// <inheritdoc/>
     public void LoadState(string state)
     {
         var s = JsonSerializer.Deserialize<State>(state);
         if (s is null || s.Task != Name) throw new TextSslException($"the checkpoint's sampler state is not for the {Name} task; resume with the same task.");
+        if ((s.Projection is null) != (_head is null))
+            throw new TextSslException($"the checkpoint was trained {(s.Projection is null ? "without" : "with")} a projection head; resume with the same Projection setting.");
         _random.State = s.Random;
+        if (_head is null) return;
+        using var _ = no_grad();
+        var parameters = _head.parameters().ToList();
+        for (var i = 0; i < parameters.Count; i++)
+        {
+            using var saved = tensor(s.Projection![i], parameters[i].shape);
+            parameters[i].copy_(saved);
+        }
     }
 
-    private sealed record State(string Task, ulong[] Random);
+    private sealed record State(string Task, ulong[] Random, float[][]? Projection = null);
 
     /// <summary>Lays out <c>[CLS] text [SEP] pad…</c> rows with their padding mask.</summary>
     private sealed class RowBuilder(ContrastiveTask task, int capacity, int width)

@@ -26,7 +26,7 @@ public enum TrainingTask
 /// </summary>
 public sealed record PretrainingOptions
 {
-    /// <summary>Pretext task: next-token (decoder) or masked-LM (encoder).</summary>
+    /// <summary>Pretext task: next-token (decoder), masked-LM (encoder) or contrastive (encoder, or the InitFrom checkpoint's kind).</summary>
     public TrainingTask Task { get; init; } = TrainingTask.Clm;
 
     /// <summary>A text file, a directory of <c>.txt</c> files, or a shard directory. Ignored when <see cref="Dataset"/> is set.</summary>

@@ -74,8 +74,9 @@ public sealed class PretrainingRun : IDisposable
         model.to(device);
         model.train();
         var schedule = o.Optimization.Schedule();
-        using var optimizer = OptimizerFactory.Create(o.Optimization.Optimizer, model, new AdamWSettings(o.Optimization.WeightDecay, o.Optimization.Beta1, o.Optimization.Beta2), schedule.At(0));
-        using var step = new TrainStep(model, model.Precision, optimizer, new TrainStepOptions(o.Optimization.GradAccum, o.Optimization.Clip, dtype), device);
+        var trainable = task is ContrastiveTask contrastive ? contrastive.Trainable(model, device) : model;   // + a training-only head
+        using var optimizer = OptimizerFactory.Create(o.Optimization.Optimizer, trainable, new AdamWSettings(o.Optimization.WeightDecay, o.Optimization.Beta1, o.Optimization.Beta2), schedule.At(0));
+        using var step = new TrainStep(trainable, model.Precision, optimizer, new TrainStepOptions(o.Optimization.GradAccum, o.Optimization.Clip, dtype), device);
         var state = new LoopState();
         if (resumed is not null) Restore(state, resumed, paths, optimizer, task);
         using var metrics = new MetricsLog(Path.Combine(paths.Root, "metrics.csv"), resumed?.Step);

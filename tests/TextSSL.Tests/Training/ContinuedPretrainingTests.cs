@@ -35,12 +35,14 @@ public class ContinuedPretrainingTests
 
     private static PretrainingOptions Shape(PretrainingOptions o, Func<ModelShapeOptions, ModelShapeOptions> change) => o with { Model = change(o.Model) };
 
-    [Test]
-    public void Contrastive_training_resumes_bit_for_bit_and_its_loss_falls()
+    [TestCase(false)]
+    [TestCase(true)]
+    public void Contrastive_training_resumes_bit_for_bit_and_its_loss_falls(bool projection)
     {
         var data = TrainingFixtures.Dataset("contrastive");
         var (straightDir, resumedDir) = (Temp(), Temp());
-        var options = TrainingFixtures.Options("contrastive", data, straightDir, 10) is var o ? o with { Evaluation = o.Evaluation with { EvalEvery = 4 } } : null!;
+        var options = TrainingFixtures.Options("contrastive", data, straightDir, 10) is var o
+            ? o with { Evaluation = o.Evaluation with { EvalEvery = 4 }, Contrastive = new TextSSL.Pretext.ContrastiveOptions(Projection: projection) } : null!;
         var straight = Train(options);
         Train(options with { OutputDirectory = resumedDir, StopAfter = 5 });
         var resumed = Train(options with { OutputDirectory = resumedDir, Resume = true });
@@ -57,6 +59,8 @@ public class ContinuedPretrainingTests
         Assert.That(a.Info.Task, Is.EqualTo("contrastive"));
         Assert.That(a.Model.Config.Kind, Is.EqualTo(ModelKind.Encoder));
         Assert.That(a.Model.Config.Dropout, Is.EqualTo(0.1), "an unset dropout becomes SimCSE's 0.1 for the contrastive task");
+        using (var fresh = new Transformer(a.Model.Config))
+            Assert.That(a.Model.ParameterCount, Is.EqualTo(fresh.ParameterCount), "a projection head never enters the model checkpoint");
         var (pa, pb) = (a.Model.parameters().ToList(), b.Model.parameters().ToList());
         for (var i = 0; i < pa.Count; i++) Assert.That(TrainingFixtures.Same(pa[i], pb[i]), Is.True, $"parameter {i} differs");
     }
