@@ -158,7 +158,7 @@ public sealed record PretrainingOptions
         Contrastive.Validate();
         if (InitFrom is not null && Resume)
             throw new OptionException([nameof(InitFrom), nameof(Resume)],
-                "InitFrom starts a new run from a checkpoint's weights and Resume continues OutputDirectory/last; set only one (a continued run resumes without InitFrom).");
+                "InitFrom starts a new run from a checkpoint's weights and Resume continues the run's own last checkpoint; set only one (a continued run resumes without InitFrom).");
         if (InitFrom is { Length: 0 }) throw new OptionException(nameof(InitFrom), "InitFrom is empty; give a checkpoint directory or a run's output directory.");
         if (StopAfter is { } stop) OptionException.CheckRange(nameof(StopAfter), stop, 0, int.MaxValue);
         Model.Validate();

@@ -91,6 +91,25 @@ public class ContinuedPretrainingTests
     }
 
     [Test]
+    public void A_continued_run_resumes_bit_for_bit_without_InitFrom()
+    {
+        var data = TrainingFixtures.Dataset("clm");
+        var sourceDir = Temp();
+        Train(TrainingFixtures.Options("clm", data, sourceDir, 2));
+        var (straightDir, resumedDir) = (Temp(), Temp());
+        var options = TrainingFixtures.Options("contrastive", data, straightDir, 6) with { InitFrom = sourceDir };
+        Train(options);
+        Train(options with { OutputDirectory = resumedDir, StopAfter = 3 });
+        var resumed = Train(options with { OutputDirectory = resumedDir, InitFrom = null, Resume = true });
+        Assert.That((resumed.Completed, resumed.Step), Is.EqualTo((true, 6L)));
+        static List<(long, string, double?, double?)> Rows(string dir) =>
+            MetricsLog.Read(Path.Combine(dir, "metrics.csv")).Select(r => (r.Step, r.Kind, r.Loss, r.ValidationLoss)).ToList();
+        Assert.That(Rows(resumedDir), Is.EqualTo(Rows(straightDir)));
+        using var loaded = ModelCheckpoint.Load(resumed.LastCheckpoint, CPU);
+        Assert.That(loaded.Model.Config.Kind, Is.EqualTo(ModelKind.Decoder), "a decoder continued with the contrastive task stays causal");
+    }
+
+    [Test]
     public void InitFrom_mismatches_are_one_line_option_errors()
     {
         var data = TrainingFixtures.Dataset("clm");
