@@ -2,13 +2,15 @@ using System.CommandLine;
 using Spectre.Console;
 using TextSSL.Modeling;
 using TextSSL.Pretext;
+using TextSSL.Probing;
 using TextSSL.Runtime;
 using TextSSL.Training;
 
 namespace TextSSL.Cli.Commands;
 
 /// <summary>
-/// <c>textssl train</c>: pretrain a transformer with next-token (clm) or masked-LM (mlm) on text or token shards.
+/// <c>textssl train</c>: pretrain a transformer with next-token (clm), masked-LM (mlm) or contrastive (SimCSE) learning
+/// on text or token shards, from scratch or continuing a checkpoint (<c>--init-from</c>).
 /// Every default is read from <see cref="PretrainingOptions"/> and its groups, so it is written once, there.
 /// </summary>
 internal static class TrainCommand
@@ -27,11 +29,19 @@ internal static class TrainCommand
         var (model, opt, eval, rt) = (top.Model, top.Optimization, top.Evaluation, top.Runtime);
         var command = new Command("train",
             "Pretrain a transformer: --task clm trains a causal decoder on next-token prediction, --task mlm a bidirectional encoder on masked-LM " +
-            "(15% of tokens chosen, 80% [MASK] / 10% random / 10% unchanged). AdamW (decay on matrices only), linear warmup then cosine decay, " +
+            "(15% of tokens chosen, 80% [MASK] / 10% random / 10% unchanged), --task contrastive text vectors with unsupervised SimCSE (each text twice " +
+            "through the model with dropout, the other texts of the batch as negatives). --init-from continues a checkpoint with any task (domain-adaptive pretraining). AdamW (decay on matrices only), linear warmup then cosine decay, " +
             "gradient clipping and accumulation; evaluation every --eval-every steps writes OUT/last and OUT/best (by validation loss) atomically; " +
             "OUT/metrics.csv logs loss, lr, grad norm, tokens/s and MFU. Ctrl-C writes a checkpoint; --resume continues bit for bit on the CPU. " +
             "Example (nanoGPT's CPU recipe): textssl train --data corpora/moby-dick/moby-dick.txt --out runs/moby");
-        var task = Choice("--task", "Pretext task: clm (next-token, decoder) or mlm (masked-LM, encoder).", top.Task);
+        var task = Choice("--task", "Pretext task: clm (next-token, decoder), mlm (masked-LM, encoder) or contrastive (SimCSE; an encoder, or the --init-from checkpoint's kind).", top.Task);
+        var temperature = new Option<double>("--temperature") { Description = "contrastive: softmax temperature over cosine similarities (SimCSE's 0.05).", DefaultValueFactory = _ => top.Contrastive.Temperature };
+        var pooling = Choice("--pooling", "contrastive: how token states become the text's vector: mean (over real tokens), first, last (decoders) or max.", top.Contrastive.Pooling);
+        var projection = new Option<bool>("--projection") { Description = "contrastive: train through a projection head (SimCSE's MLP) that is dropped after training.", DefaultValueFactory = _ => top.Contrastive.Projection };
+        var initFrom = new Option<string?>("--init-from") { Description = "Start from this checkpoint's weights (a checkpoint or run directory): its shape and tokenizer, a fresh optimizer and schedule." };
+        var layers = new Option<int?>("--layers") { Description = "Transformer blocks (default: the preset's)." };
+        var heads = new Option<int?>("--heads") { Description = "Attention heads per block (default: the preset's; must divide --dim)." };
+        var dim = new Option<int?>("--dim") { Description = "Embedding width (default: the preset's)." };
         var data = new Option<string>("--data") { Description = "Training text: a .txt file, a directory of .txt files (one document each), or a token-shard directory with manifest.json.", Required = true };
         var tokenizer = new Option<string>("--tokenizer") { Description = "'char' (train a character tokenizer on the data), a saved tokenizer directory, or a tokenizer name.", DefaultValueFactory = _ => top.Tokenizer };
         var preset = new Option<string>("--preset") { Description = $"Model shape: {string.Join(", ", TransformerConfig.PresetNames)}.", DefaultValueFactory = _ => model.Preset };
@@ -75,7 +85,8 @@ internal static class TrainCommand
         var untiedHead = new Option<bool>("--untied-head") { Description = "Give the output head its own matrix instead of sharing the token embedding.", DefaultValueFactory = _ => model.UntiedHead };
         var threads = CommonOptions.Threads();
         Option[] all = [task, data, tokenizer, preset, steps, batch, blockSize, lr, minLr, warmup, decay, accum, dropout, evalEvery, seed, device, dtype, output, resume,
-                        beta1, beta2, clip, logEvery, evalBatches, valFraction, optimizer, sampling, masking, maskProb, positions, context, peak, stopAfter, padVocab, untiedHead, threads];
+                        beta1, beta2, clip, logEvery, evalBatches, valFraction, optimizer, sampling, masking, maskProb, positions, context, peak, stopAfter, padVocab, untiedHead, threads,
+                        temperature, pooling, projection, initFrom, layers, heads, dim];
         foreach (var o in all) command.Options.Add(o);
 
         command.SetAction(async (pr, ct) =>
@@ -91,10 +102,15 @@ internal static class TrainCommand
                 Sampling = Parse<WindowOrder>(pr.GetValue(sampling)),
                 Masking = top.Masking with { Probability = pr.GetValue(maskProb), Unit = Parse<MaskingUnit>(pr.GetValue(masking)) },
                 StopAfter = pr.GetValue(stopAfter),
+                InitFrom = pr.GetValue(initFrom),
+                Contrastive = top.Contrastive with { Temperature = pr.GetValue(temperature), Pooling = Parse<Pooling>(pr.GetValue(pooling)), Projection = pr.GetValue(projection) },
                 Model = model with
                 {
                     Preset = pr.GetValue(preset)!,
                     Context = pr.GetValue(context),
+                    Layers = pr.GetValue(layers),
+                    Heads = pr.GetValue(heads),
+                    Dim = pr.GetValue(dim),
                     Positions = pr.GetValue(positions) is { } p ? Parse<PositionKind>(p) : null,
                     Dropout = pr.GetValue(dropout),
                     PadVocabTo = pr.GetValue(padVocab),

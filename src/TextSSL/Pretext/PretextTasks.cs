@@ -1,3 +1,4 @@
+using TextSSL.Modeling;
 using TextSSL.Tokenization;
 
 namespace TextSSL.Pretext;
@@ -6,24 +7,28 @@ namespace TextSSL.Pretext;
 public static class PretextTasks
 {
     /// <summary>Names of the built-in tasks.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["clm", "mlm"];
+    public static IReadOnlyList<string> Names { get; } = ["clm", "mlm", "contrastive"];
 
     /// <summary>Creates a built-in task.</summary>
-    /// <param name="name"><c>clm</c> (next-token, decoder) or <c>mlm</c> (masked-LM, encoder).</param>
+    /// <param name="name"><c>clm</c> (next-token, decoder), <c>mlm</c> (masked-LM, encoder) or <c>contrastive</c> (SimCSE).</param>
     /// <param name="tokenizer">The tokenizer the data was encoded with.</param>
     /// <param name="seed">Seed of the task's sampling.</param>
     /// <param name="order">Window order for <c>clm</c>.</param>
     /// <param name="masking">Masking settings for <c>mlm</c>.</param>
+    /// <param name="contrastive">Temperature and pooling for <c>contrastive</c>.</param>
+    /// <param name="kind">The model <c>contrastive</c> trains (encoder unless continuing a decoder); the other tasks fix their own.</param>
     /// <exception cref="TextSslException">Unknown name, or the tokenizer lacks what the task needs.</exception>
-    public static IPretextTask Create(string name, TextTokenizer tokenizer, long seed, WindowOrder order = WindowOrder.Random, MaskingOptions? masking = null) =>
+    public static IPretextTask Create(string name, TextTokenizer tokenizer, long seed, WindowOrder order = WindowOrder.Random, MaskingOptions? masking = null,
+                                      ContrastiveOptions? contrastive = null, ModelKind? kind = null) =>
         name switch
         {
             "clm" => new NextTokenTask(seed, order),
             "mlm" => new MaskedLanguageModelTask(tokenizer, seed, masking),
+            "contrastive" => new ContrastiveTask(tokenizer, seed, contrastive, kind ?? ModelKind.Encoder),
             _ => throw new TextSslException($"unknown task '{name}'. Choose one of: {string.Join(", ", Names)}."),
         };
 
     /// <summary>The special tokens a character tokenizer built for <paramref name="task"/> gets.</summary>
     public static IReadOnlyList<SpecialTokenRole> CharTokenizerRoles(string task) =>
-        task == "mlm" ? SpecialTokens.StandardRoles : [SpecialTokenRole.EndOfText];
+        task is "mlm" or "contrastive" ? SpecialTokens.StandardRoles : [SpecialTokenRole.EndOfText];
 }

@@ -13,6 +13,8 @@ public enum TrainingTask
     Clm,
     /// <summary>Masked-LM with a bidirectional encoder.</summary>
     Mlm,
+    /// <summary>Contrastive text vectors (unsupervised SimCSE), an encoder from scratch or any checkpoint continued.</summary>
+    Contrastive,
 }
 
 /// <summary>
@@ -24,7 +26,7 @@ public enum TrainingTask
 /// </summary>
 public sealed record PretrainingOptions
 {
-    /// <summary>Pretext task: next-token (decoder) or masked-LM (encoder).</summary>
+    /// <summary>Pretext task: next-token (decoder), masked-LM (encoder) or contrastive (encoder, or the InitFrom checkpoint's kind).</summary>
     public TrainingTask Task { get; init; } = TrainingTask.Clm;
 
     /// <summary>A text file, a directory of <c>.txt</c> files, or a shard directory. Ignored when <see cref="Dataset"/> is set.</summary>
@@ -44,6 +46,18 @@ public sealed record PretrainingOptions
 
     /// <summary>Masking settings of masked-LM.</summary>
     public MaskingOptions Masking { get; init; } = new();
+
+    /// <summary>Temperature and pooling of the contrastive task (<see cref="ContrastiveOptions"/> documents the defaults).</summary>
+    public ContrastiveOptions Contrastive { get; init; } = new();
+
+    /// <summary>
+    /// Continued pretraining: start from the weights of this checkpoint (a checkpoint directory or a run's output
+    /// directory, whose <c>best/</c> or else <c>last/</c> is read) instead of a fresh initialisation. The model's shape
+    /// and tokenizer are the checkpoint's (shape options may only repeat them; <see cref="ModelShapeOptions.Dropout"/>
+    /// may change); the optimizer and schedule start fresh. Any task continues a checkpoint of its model kind;
+    /// <see cref="TrainingTask.Contrastive"/> continues either kind and keeps a decoder causal.
+    /// </summary>
+    public string? InitFrom { get; init; }
 
     /// <summary>The model's shape.</summary>
     public ModelShapeOptions Model { get; init; } = new();
@@ -70,7 +84,7 @@ public sealed record PretrainingOptions
     [JsonIgnore] public Func<TextTokenizer, IPretextTask>? CustomTask { get; init; }
 
     /// <summary>The task's name as the pretext layer and checkpoints spell it (<c>clm</c>, <c>mlm</c>).</summary>
-    [JsonIgnore] public string TaskName => Task == TrainingTask.Mlm ? "mlm" : "clm";
+    [JsonIgnore] public string TaskName => Task switch { TrainingTask.Mlm => "mlm", TrainingTask.Contrastive => "contrastive", _ => "clm" };
 
     /// <summary>
     /// The model these options build for a tokenizer of <paramref name="tokenizerVocabSize"/> ids: the preset with the
@@ -81,14 +95,55 @@ public sealed record PretrainingOptions
     {
         var m = Model;
         var preset = TransformerConfig.Preset(m.Preset, kind, TransformerConfig.PaddedVocab(tokenizerVocabSize, m.PadVocabTo));
+        var (layers, heads, dim) = (m.Layers ?? preset.Layers, m.Heads ?? preset.Heads, m.Dim ?? preset.Dim);
+        if (dim % heads != 0)
+            throw new OptionException([nameof(ModelShapeOptions.Dim), nameof(ModelShapeOptions.Heads)],
+                $"Dim {dim} is not divisible by Heads {heads} (preset {m.Preset} has {preset.Dim} dims and {preset.Heads} heads); choose a Dim that is a multiple of Heads.");
+        var positions = m.Positions ?? preset.Positions;
+        if (positions == PositionKind.Rotary && dim / heads % 2 != 0)
+            throw new OptionException([nameof(ModelShapeOptions.Dim), nameof(ModelShapeOptions.Heads), nameof(ModelShapeOptions.Positions)],
+                $"rotary positions need an even head width, and Dim {dim} / Heads {heads} = {dim / heads}.");
         return (preset with
         {
+            Layers = layers,
+            Heads = heads,
+            Dim = dim,
             BlockSize = m.Context ?? preset.BlockSize,
-            Dropout = m.Dropout ?? preset.Dropout,
-            Positions = m.Positions ?? preset.Positions,
+            Dropout = m.Dropout ?? TaskDropout(preset.Dropout),
+            Positions = positions,
             TiedEmbeddings = preset.TiedEmbeddings && !m.UntiedHead,
         }).Validate();
     }
+
+    /// <summary>
+    /// The model of a continued run: <paramref name="source"/>'s shape (from its checkpoint) with this run's dropout.
+    /// </summary>
+    /// <exception cref="OptionException">A shape option is set and disagrees with the checkpoint, or the task trains the other model kind.</exception>
+    public TransformerConfig ContinuedModelConfig(TransformerConfig source, ModelKind taskKind, string sourceDirectory)
+    {
+        if (source.Kind != taskKind)
+            throw new OptionException([nameof(Task), nameof(InitFrom)],
+                $"InitFrom: '{sourceDirectory}' holds a {source.Kind.ToString().ToLowerInvariant()}, but Task {Task} trains a {taskKind.ToString().ToLowerInvariant()}. " +
+                "Continue it with a task of its kind (clm for a decoder, mlm for an encoder, contrastive for either).");
+        var m = Model;
+        void Same(string name, object? given, object actual)
+        {
+            if (given is not null && !given.Equals(actual))
+                throw new OptionException([name, nameof(InitFrom)],
+                    $"InitFrom: {name} {given} disagrees with the checkpoint in '{sourceDirectory}' ({name} {actual}); a continued model keeps its shape, so leave {name} unset.");
+        }
+        Same(nameof(ModelShapeOptions.Layers), m.Layers, source.Layers);
+        Same(nameof(ModelShapeOptions.Heads), m.Heads, source.Heads);
+        Same(nameof(ModelShapeOptions.Dim), m.Dim, source.Dim);
+        Same(nameof(ModelShapeOptions.Context), m.Context, source.BlockSize);
+        Same(nameof(ModelShapeOptions.Positions), m.Positions, source.Positions);
+        if (m.UntiedHead && source.TiedEmbeddings)
+            throw new OptionException([nameof(ModelShapeOptions.UntiedHead), nameof(InitFrom)], $"InitFrom: the checkpoint in '{sourceDirectory}' has a tied head; UntiedHead cannot change that.");
+        return (source with { Dropout = m.Dropout ?? TaskDropout(source.Dropout) }).Validate();
+    }
+
+    /// <summary>The dropout when none is set: the model's, except that contrastive training needs dropout as its noise (SimCSE: 0.1).</summary>
+    private double TaskDropout(double modelDropout) => Task == TrainingTask.Contrastive && modelDropout == 0 ? 0.1 : modelDropout;
 
     /// <summary>Checks that every number is finite and in range, and the combinations.</summary>
     /// <exception cref="OptionException">A value is out of range (the exception names the property).</exception>
@@ -100,6 +155,11 @@ public sealed record PretrainingOptions
         if (Masking.Probability is <= 0 or >= 1 || !double.IsFinite(Masking.Probability))
             throw new OptionException(MaskProbability, $"{MaskProbability} must be between 0 and 1, both excluded (got {Masking.Probability}).");
         Masking.Validate();
+        Contrastive.Validate();
+        if (InitFrom is not null && Resume)
+            throw new OptionException([nameof(InitFrom), nameof(Resume)],
+                "InitFrom starts a new run from a checkpoint's weights and Resume continues the run's own last checkpoint; set only one (a continued run resumes without InitFrom).");
+        if (InitFrom is { Length: 0 }) throw new OptionException(nameof(InitFrom), "InitFrom is empty; give a checkpoint directory or a run's output directory.");
         if (StopAfter is { } stop) OptionException.CheckRange(nameof(StopAfter), stop, 0, int.MaxValue);
         Model.Validate();
         Optimization.Validate();
@@ -124,7 +184,16 @@ public sealed record ModelShapeOptions
     /// <summary>Learned or rotary positions; null keeps the preset's.</summary>
     public PositionKind? Positions { get; init; }
 
-    /// <summary>Dropout; null keeps the preset's.</summary>
+    /// <summary>Transformer blocks; null keeps the preset's (1 to 128).</summary>
+    public int? Layers { get; init; }
+
+    /// <summary>Attention heads per block; null keeps the preset's (1 to 256, and must divide the width).</summary>
+    public int? Heads { get; init; }
+
+    /// <summary>Embedding width; null keeps the preset's (1 to 16,384, a multiple of the heads).</summary>
+    public int? Dim { get; init; }
+
+    /// <summary>Dropout; null keeps the preset's (for the contrastive task: 0.1 when the preset's is 0, since dropout is its noise).</summary>
     public double? Dropout { get; init; }
 
     /// <summary>
@@ -144,6 +213,11 @@ public sealed record ModelShapeOptions
         if (!TransformerConfig.PresetNames.Contains(Preset))
             throw new OptionException(nameof(Preset), $"unknown Preset '{Preset}'. Choose one of: {string.Join(", ", TransformerConfig.PresetNames)}.");
         if (Context is { } context) OptionException.CheckRange(nameof(Context), context, 1, 1 << 20);
+        if (Layers is { } layers) OptionException.CheckRange(nameof(Layers), layers, 1, 128);
+        if (Heads is { } heads) OptionException.CheckRange(nameof(Heads), heads, 1, 256);
+        if (Dim is { } dim) OptionException.CheckRange(nameof(Dim), dim, 1, 16_384);
+        if (Dim is { } d && Heads is { } h && d % h != 0)
+            throw new OptionException([nameof(Dim), nameof(Heads)], $"Dim {d} is not divisible by Heads {h}; choose a Dim that is a multiple of Heads.");
         if (Dropout is { } dropout) OptionException.CheckRange(nameof(Dropout), dropout, 0, 0.99);
         OptionException.CheckRange(nameof(PadVocabTo), PadVocabTo, 1, 65_536);
         return this;

@@ -25,6 +25,7 @@ public sealed class PretrainingRun : IDisposable
 {
     private readonly PretrainingOptions _options;
     private Communicator _ranks = Communicator.SingleProcess;   // data-parallel ranks of the current run (see Distributed below)
+    private SourceCheckpoint? _source;      // continued pretraining: where shape, tokenizer (and weights) come from
 
     /// <summary>Checks the options; nothing is loaded until <see cref="Run"/>.</summary>
     /// <exception cref="OptionException">An option is out of range.</exception>
@@ -86,11 +87,13 @@ public sealed class PretrainingRun : IDisposable
         manual_seed(o.Runtime.Seed);
         var model = Model = new Transformer(config);
         if (resumed is not null) model.load(Path.Combine(paths.Last, ModelCheckpoint.WeightsFile), strict: true);
+        else if (_source is { LoadWeights: true } source) LoadSourceWeights(model, source);
         model.to(device);
         model.train();
         var schedule = o.Optimization.Schedule();
-        using var optimizer = OptimizerFactory.Create(o.Optimization.Optimizer, model, new AdamWSettings(o.Optimization.WeightDecay, o.Optimization.Beta1, o.Optimization.Beta2), schedule.At(0));
-        using var step = new TrainStep(model, model.Precision, optimizer, new TrainStepOptions(o.Optimization.GradAccum, o.Optimization.Clip, dtype), device) { Communicator = _ranks };
+        var trainable = task is ContrastiveTask contrastive ? contrastive.Trainable(model, device) : model;   // + a training-only head
+        using var optimizer = OptimizerFactory.Create(o.Optimization.Optimizer, trainable, new AdamWSettings(o.Optimization.WeightDecay, o.Optimization.Beta1, o.Optimization.Beta2), schedule.At(0));
+        using var step = new TrainStep(trainable, model.Precision, optimizer, new TrainStepOptions(o.Optimization.GradAccum, o.Optimization.Clip, dtype), device) { Communicator = _ranks };
         var state = new LoopState();
         if (resumed is not null) Restore(state, resumed, paths, optimizer, task);
         using var metrics = _ranks.IsRoot ? new MetricsLog(Path.Combine(paths.Root, "metrics.csv"), resumed?.Step) : MetricsLog.Discard(Path.Combine(paths.Root, "metrics.csv"));
@@ -132,16 +135,79 @@ public sealed class PretrainingRun : IDisposable
     private (TrainingData Data, IPretextTask Task) OpenData()
     {
         var o = _options;
-        var data = o.Dataset ?? TrainingData.Load(o.Data!, o.Tokenizer, o.ValidationFraction, PretextTasks.CharTokenizerRoles(o.TaskName));
+        var source = _source = ContinuedFrom();
+        var data = o.Dataset ?? (source is null
+            ? TrainingData.Load(o.Data!, o.Tokenizer, o.ValidationFraction, PretextTasks.CharTokenizerRoles(o.TaskName))
+            : LoadForSource(source));
+        if (source is not null && data.Tokenizer.Fingerprint != source.Info.TokenizerFingerprint)
+            throw new OptionException([nameof(PretrainingOptions.Tokenizer), nameof(PretrainingOptions.InitFrom)],
+                $"InitFrom: the data's tokenizer ({data.Tokenizer.Fingerprint}) differs from the checkpoint's in '{source.Directory}' ({source.Info.TokenizerFingerprint}); " +
+                "a continued model reads only its own tokenizer's ids, so encode the data with it (leave Tokenizer unset).");
         Tokenizer = data.Tokenizer;
-        var task = o.CustomTask?.Invoke(data.Tokenizer) ?? PretextTasks.Create(o.TaskName, data.Tokenizer, o.Runtime.Seed, o.Sampling, o.Masking);
-        return (data, task);
+        try
+        {
+            var task = o.CustomTask?.Invoke(data.Tokenizer)
+                       ?? PretextTasks.Create(o.TaskName, data.Tokenizer, o.Runtime.Seed, o.Sampling, o.Masking, o.Contrastive, source?.Info.Model.Kind);
+            return (data, task);
+        }
+        catch (TextSslException ex) when (source is not null && ex is not OptionException)
+        {
+            throw new OptionException([nameof(PretrainingOptions.Task), nameof(PretrainingOptions.InitFrom)],
+                $"InitFrom: the tokenizer of '{source.Directory}' does not suit Task {o.Task}: {ex.Message}");
+        }
+    }
+
+    /// <summary>Where a continued run's model comes from: <c>InitFrom</c>, or, when resuming a continued run, its own <c>last/</c> (weights then come from the resume).</summary>
+    private sealed record SourceCheckpoint(string Directory, CheckpointInfo Info, bool LoadWeights);
+
+    private SourceCheckpoint? ContinuedFrom()
+    {
+        var o = _options;
+        if (o.InitFrom is { } from)
+        {
+            string dir;
+            try { dir = ModelCheckpoint.Resolve(from); }
+            catch (TextSslException ex) when (ex is not OptionException)
+            {
+                throw new OptionException(nameof(PretrainingOptions.InitFrom), $"InitFrom: '{from}' holds no checkpoint (no {ModelCheckpoint.InfoFile} there, nor in best/ or last/); give a checkpoint directory or a run's output directory.");
+            }
+            return new SourceCheckpoint(dir, ModelCheckpoint.ReadInfo(dir), LoadWeights: true);
+        }
+        if (!o.Resume || TrainingCheckpoint.FindLast(Path.GetFullPath(o.OutputDirectory)) is not { } last) return null;
+        return TrainingCheckpoint.ReadState(last).Options.InitFrom is null ? null : new SourceCheckpoint(last, ModelCheckpoint.ReadInfo(last), LoadWeights: false);
+    }
+
+    private TrainingData LoadForSource(SourceCheckpoint source)
+    {
+        var o = _options;
+        var tokenizer = TokenizerStore.Load(Path.Combine(source.Directory, ModelCheckpoint.TokenizerDirectory));
+        if (o.Tokenizer != "char" && TokenizerStore.Open(o.Tokenizer).Fingerprint != tokenizer.Fingerprint)
+            throw new OptionException([nameof(PretrainingOptions.Tokenizer), nameof(PretrainingOptions.InitFrom)],
+                $"InitFrom: Tokenizer '{o.Tokenizer}' differs from the tokenizer of the checkpoint in '{source.Directory}'; a continued model keeps its tokenizer, so leave Tokenizer unset.");
+        try { return TrainingData.Load(o.Data!, tokenizer, o.ValidationFraction); }
+        catch (OptionException ex) when (ex.Options.Contains(nameof(PretrainingOptions.Tokenizer)))
+        {
+            throw new OptionException([nameof(PretrainingOptions.Data), nameof(PretrainingOptions.InitFrom)],
+                $"InitFrom: the shards in '{o.Data}' were encoded with another tokenizer than the checkpoint's in '{source.Directory}'; prepare them with the checkpoint's tokenizer ({source.Directory}/{ModelCheckpoint.TokenizerDirectory}) or give plain text.");
+        }
+    }
+
+    private static void LoadSourceWeights(Transformer model, SourceCheckpoint source)
+    {
+        ModelCheckpoint.VerifyWeights(source.Directory, source.Info);   // a damaged model.bin is named before it is read
+        try { model.load(Path.Combine(source.Directory, ModelCheckpoint.WeightsFile), strict: true); }
+        catch (Exception ex) when (ex is not TextSslException)
+        {
+            throw new OptionException(nameof(PretrainingOptions.InitFrom), $"InitFrom: '{source.Directory}/{ModelCheckpoint.WeightsFile}' is missing, corrupt or does not match its {ModelCheckpoint.InfoFile} ({FirstLine(ex.Message)}).");
+        }
     }
 
     private (TransformerConfig Config, int Block) ModelShape(IPretextTask task, TrainingData data)
     {
         var o = _options;
-        var config = o.ModelConfig(task.ModelKind, data.Tokenizer.VocabSize);
+        var config = _source is { } source
+            ? o.ContinuedModelConfig(source.Info.Model, task.ModelKind, source.Directory)
+            : o.ModelConfig(task.ModelKind, data.Tokenizer.VocabSize);
         var block = o.Optimization.BlockSize ?? config.BlockSize;
         if (block > config.BlockSize)
             throw new OptionException([nameof(OptimizationOptions.BlockSize), nameof(ModelShapeOptions.Context)],
@@ -402,7 +468,8 @@ public sealed class PretrainingRun : IDisposable
     {
         var (c, m) = (r.Config, r.Model);
         var precision = r.Dtype == ScalarType.BFloat16 ? "bf16 (fp32 master weights)" : "fp32";
-        return $"{c.Kind.ToString().ToLowerInvariant()} '{_options.Model.Preset}' with {m.ParameterCount:N0} parameters ({c.Layers} layers, {c.Heads} heads, {c.Dim} dims, " +
+        var origin = _source is { LoadWeights: true } s ? $"continued from '{s.Directory}'" : $"'{_options.Model.Preset}'";
+        return $"{c.Kind.ToString().ToLowerInvariant()} {origin} with {m.ParameterCount:N0} parameters ({c.Layers} layers, {c.Heads} heads, {c.Dim} dims, " +
                $"{c.Positions.ToString().ToLowerInvariant()} positions, context {c.BlockSize}), task {r.Task.Name}, on {r.Device.type.ToString().ToLowerInvariant()} {precision}; " +
                $"data {r.Data.Description}; {where} of {_options.Optimization.Steps}.";
     }
