@@ -14,14 +14,27 @@ public static class PretextTasks
     /// <param name="seed">Seed of the task's sampling.</param>
     /// <param name="order">Window order for <c>clm</c>.</param>
     /// <param name="masking">Masking settings for <c>mlm</c>.</param>
+    /// <param name="packing">How training sequences are laid out; null for the task's default (<see cref="DefaultPacking"/>).</param>
     /// <exception cref="TextSslException">Unknown name, or the tokenizer lacks what the task needs.</exception>
-    public static IPretextTask Create(string name, TextTokenizer tokenizer, long seed, WindowOrder order = WindowOrder.Random, MaskingOptions? masking = null) =>
-        name switch
+    public static IPretextTask Create(string name, TextTokenizer tokenizer, long seed, WindowOrder order = WindowOrder.Random, MaskingOptions? masking = null,
+                                      SequencePacking? packing = null)
+    {
+        var layout = packing ?? DefaultPacking(name, tokenizer);
+        return name switch
         {
-            "clm" => new NextTokenTask(seed, order),
-            "mlm" => new MaskedLanguageModelTask(tokenizer, seed, masking),
+            "clm" => new NextTokenTask(seed, order, layout, tokenizer.Specials.IdOf(SpecialTokenRole.EndOfText)),
+            "mlm" => new MaskedLanguageModelTask(tokenizer, seed, masking, layout),
             _ => throw new TextSslException($"unknown task '{name}'. Choose one of: {string.Join(", ", Names)}."),
         };
+    }
+
+    /// <summary>
+    /// The layout a task uses unless told otherwise: masked-LM packs documents when the tokenizer marks their ends
+    /// (short texts then fill sequences instead of padding, and never attend to each other); next-token reads windows
+    /// of the stream, nanoGPT's recipe, which the project's reference losses were measured with.
+    /// </summary>
+    public static SequencePacking DefaultPacking(string name, TextTokenizer tokenizer) =>
+        name == "mlm" && tokenizer.Specials.IdOf(SpecialTokenRole.EndOfText) is not null ? SequencePacking.Documents : SequencePacking.Stream;
 
     /// <summary>The special tokens a character tokenizer built for <paramref name="task"/> gets.</summary>
     public static IReadOnlyList<SpecialTokenRole> CharTokenizerRoles(string task) =>

@@ -45,6 +45,13 @@ public sealed record PretrainingOptions
     /// <summary>Masking settings of masked-LM.</summary>
     public MaskingOptions Masking { get; init; } = new();
 
+    /// <summary>
+    /// How training sequences are laid out: packed whole documents with attention kept inside each, or windows of the
+    /// stream; null uses <see cref="PretextTasks.DefaultPacking"/> (documents for masked-LM when the tokenizer marks
+    /// document ends, the stream for next-token).
+    /// </summary>
+    public SequencePacking? Packing { get; init; }
+
     /// <summary>The model's shape.</summary>
     public ModelShapeOptions Model { get; init; } = new();
 
@@ -100,6 +107,7 @@ public sealed record PretrainingOptions
         if (Masking.Probability is <= 0 or >= 1 || !double.IsFinite(Masking.Probability))
             throw new OptionException(MaskProbability, $"{MaskProbability} must be between 0 and 1, both excluded (got {Masking.Probability}).");
         Masking.Validate();
+        if (Packing is { } packing && !Enum.IsDefined(packing)) throw new OptionException(nameof(Packing), $"Packing {packing} is not a layout.");
         if (StopAfter is { } stop) OptionException.CheckRange(nameof(StopAfter), stop, 0, int.MaxValue);
         Model.Validate();
         Optimization.Validate();

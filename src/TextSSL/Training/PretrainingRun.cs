@@ -116,7 +116,7 @@ public sealed class PretrainingRun : IDisposable
         var o = _options;
         var data = o.Dataset ?? TrainingData.Load(o.Data!, o.Tokenizer, o.ValidationFraction, PretextTasks.CharTokenizerRoles(o.TaskName));
         Tokenizer = data.Tokenizer;
-        var task = o.CustomTask?.Invoke(data.Tokenizer) ?? PretextTasks.Create(o.TaskName, data.Tokenizer, o.Runtime.Seed, o.Sampling, o.Masking);
+        var task = o.CustomTask?.Invoke(data.Tokenizer) ?? PretextTasks.Create(o.TaskName, data.Tokenizer, o.Runtime.Seed, o.Sampling, o.Masking, o.Packing);
         return (data, task);
     }
 
