@@ -31,7 +31,7 @@ internal sealed class DocumentPacker
     /// <summary>How many upcoming pieces a sequence may be filled from (best fit in visiting order).</summary>
     public const int LookAhead = 32;
 
-    private readonly long _seed;
+    private long _seed;
     private readonly int _endOfText;
     private readonly bool _causal;
     private ITokenStream? _indexed;
@@ -56,6 +56,9 @@ internal sealed class DocumentPacker
         _causal = causal;
     }
 
+    /// <summary>Seed of the visiting order.</summary>
+    public long Seed => _seed;
+
     /// <summary>Epochs completed.</summary>
     public long Epoch { get; private set; }
 
@@ -68,10 +71,10 @@ internal sealed class DocumentPacker
     /// <summary>Number of pieces in the indexed stream.</summary>
     public int PieceCount => _starts.Length;
 
-    /// <summary>Restores a state saved from <see cref="Epoch"/>, <see cref="Cursor"/> and <see cref="Pending"/>.</summary>
-    public void Restore(long epoch, long cursor, int[] pending)
+    /// <summary>Restores a state saved from <see cref="Seed"/>, <see cref="Epoch"/>, <see cref="Cursor"/> and <see cref="Pending"/>.</summary>
+    public void Restore(long seed, long epoch, long cursor, int[] pending)
     {
-        (Epoch, Cursor) = (epoch, cursor);
+        (_seed, Epoch, Cursor) = (seed, epoch, cursor);
         _pending.Clear();
         _pending.AddRange(pending);
         _order = null;

@@ -197,7 +197,7 @@ public sealed class MaskedLanguageModelTask : IPretextTask
     public string SaveState() =>
         JsonSerializer.Serialize(_packer is null
             ? new State(Name, _random.State)
-            : new State(Name, _random.State, nameof(SequencePacking.Documents), _packer.Epoch, _packer.Cursor, _packer.Pending));
+            : new State(Name, _random.State, nameof(SequencePacking.Documents), _packer.Seed, _packer.Epoch, _packer.Cursor, _packer.Pending));
 
     /// <inheritdoc/>
     public void LoadState(string state)
@@ -208,10 +208,10 @@ public sealed class MaskedLanguageModelTask : IPretextTask
         if (packing != Packing.ToString())
             throw new TextSslException($"the checkpoint's sampler packed sequences as {packing}, and this run as {Packing}; resume with the same Packing.");
         _random.State = s.Random;
-        _packer?.Restore(s.Epoch, s.Cursor, s.Pending ?? []);
+        _packer?.Restore(s.Seed, s.Epoch, s.Cursor, s.Pending ?? []);
     }
 
-    private sealed record State(string Task, ulong[] Random, string? Packing = null, long Epoch = 0, long Cursor = 0, int[]? Pending = null);
+    private sealed record State(string Task, ulong[] Random, string? Packing = null, long Seed = 0, long Epoch = 0, long Cursor = 0, int[]? Pending = null);
 
     /// <summary>Lays out <c>[CLS] text [SEP] [PAD]…</c> rows, masks them and packs them into a batch.</summary>
     private sealed class RowBuilder(MaskedLanguageModelTask task, int capacity, int width)

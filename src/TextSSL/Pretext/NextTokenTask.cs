@@ -210,7 +210,7 @@ public sealed class NextTokenTask : IPretextTask
         _random.State = s.Random;
         if (_packer is not null)
         {
-            _packer.Restore(s.Epoch, s.Cursor, s.Pending ?? []);
+            _packer.Restore(s.Seed, s.Epoch, s.Cursor, s.Pending ?? []);
             return;
         }
         _epoch = s.Epoch;
