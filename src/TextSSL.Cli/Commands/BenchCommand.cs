@@ -15,6 +15,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(BenchOptimizerCommand.Create());
         bench.Subcommands.Add(BenchGenerateCommand.Create());
         bench.Subcommands.Add(BenchPrepCommand.Create());
+        bench.Subcommands.Add(BenchPackingCommand.Create());
         return bench;
     }
 }
