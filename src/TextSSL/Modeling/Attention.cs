@@ -40,7 +40,8 @@ internal sealed class Attention : nn.Module<Tensor, Tensor>
     /// <param name="layer">This block's index in the cache.</param>
     /// <param name="attentionMask">
     /// Boolean mask broadcastable to (B, 1, T, T), true where query i may attend to key j (a block-diagonal mask keeps
-    /// packed documents apart; a padding mask is the special case (B, 1, 1, T)); a decoder combines it with causality.
+    /// packed documents apart; a padding mask is the special case (B, 1, 1, T)). It replaces <paramref name="keyMask"/>
+    /// and causality, so a decoder's mask must already be causal (<see cref="Transformer"/> combines them once).
     /// Null for none. Not used with a cache.
     /// </param>
     /// <param name="positions">Per-token positions (B, T) for rotary embeddings; null for 0..T-1 after the cache.</param>
@@ -63,11 +64,7 @@ internal sealed class Attention : nn.Module<Tensor, Tensor>
         Tensor? mask = null;
         var causal = false;
         if (attentionMask is not null)
-        {
-            // (B, 1, T, T): packed documents see only themselves; a decoder also sees only the past.
-            mask = _causal ? attentionMask.logical_and(ones(t, t, ScalarType.Bool, device: x.device).tril()) : attentionMask;
-            if (keyMask is not null) mask = mask.logical_and(keyMask.view(b, 1, 1, -1));
-        }
+            mask = attentionMask;                                 // (B, 1, T, T): packed documents see only themselves
         else if (keyMask is not null)
             mask = keyMask.view(b, 1, 1, -1);                     // (B, 1, 1, S): attend to real tokens only
         else if (_causal && t > 1)

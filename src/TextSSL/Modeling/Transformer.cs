@@ -83,6 +83,8 @@ public sealed class Transformer : nn.Module<Tensor, Tensor>
     /// <paramref name="attentionMask"/> (bool, broadcastable to (B, 1, T, T), true where query i may attend to key j;
     /// see <see cref="DocumentMask"/>) keeps them apart — a decoder combines it with causality — and
     /// <paramref name="positions"/> (int64 (B, T), each below the block size) restarts positions in each document.
+    /// An encoder given both masks lets a token attend where both allow it (every query must keep at least one key,
+    /// or its output is NaN: give padding a document id of its own rather than combining the two).
     /// </summary>
     /// <exception cref="ArgumentException">A padding mask on a decoder, or a mask or positions with a cache.</exception>
     public Tensor Forward(Tensor ids, Tensor? paddingMask = null, KvCache? cache = null, Tensor? attentionMask = null, Tensor? positions = null)
@@ -126,6 +128,10 @@ public sealed class Transformer : nn.Module<Tensor, Tensor>
             throw new ArgumentException("padding masks apply to encoders; a decoder is causal and reads left to right.", nameof(paddingMask));
         if (cache is not null && (attentionMask is not null || positions is not null))
             throw new ArgumentException("an attention mask or per-token positions apply to whole sequences, not to cached decoding.", nameof(cache));
+        using var mask = attentionMask is null ? null
+            : Config.Kind == ModelKind.Decoder
+                ? attentionMask.logical_and(ones(t, t, ScalarType.Bool, device: ids.device).tril())  // a decoder also sees only the past
+                : paddingMask is null ? attentionMask.alias() : attentionMask.logical_and(paddingMask.view(paddingMask.shape[0], 1, 1, -1));
         var x = wte.forward(ids);
         if (wpe is not null)
         {
@@ -136,7 +142,7 @@ public sealed class Transformer : nn.Module<Tensor, Tensor>
         states?.Add(x.to(ScalarType.Float32));
         for (var i = 0; i < h.Count; i++)
         {
-            x = h[i].Forward(x, paddingMask, cache, i, attentionMask, positions);
+            x = h[i].Forward(x, paddingMask, cache, i, mask, positions);
             if (states is not null) states.Add(i == h.Count - 1 ? ln_f.forward(x).to(ScalarType.Float32) : x.to(ScalarType.Float32));
         }
         cache?.Advance((int)t);
