@@ -216,6 +216,29 @@ public class DocumentPackingTests
     }
 
     [Test]
+    public void Packing_statistics_count_cross_document_positions_in_stream_windows_and_none_when_packed()
+    {
+        var docs = Enumerable.Range(0, 60).Select(i => "the whale " + new string('a', 3 + i % 17)).ToList();
+        var data = TrainingFixtures.Dataset("mlm", documents: 2, sentencesPerDocument: 1) is var d
+            ? TrainingData.FromDocuments(docs, d.Tokenizer, 0.1, "short") : null!;
+        foreach (var task in new[] { "clm", "mlm" })
+        {
+            var stream = PackingStatistics.Measure(PretextTasks.Create(task, data.Tokenizer, 1, packing: SequencePacking.Stream), data.Train, data.Tokenizer, 4, 64, 20);
+            var packed = PackingStatistics.Measure(PretextTasks.Create(task, data.Tokenizer, 1, packing: SequencePacking.Documents), data.Train, data.Tokenizer, 4, 64, 20);
+            Assert.That(packed.Positions, Is.EqualTo(20 * 4 * 64));
+            Assert.That(packed.CrossDocument, Is.Zero, $"{task}: packed documents never attend across");
+            Assert.That(packed.RealTextPerBatch, Is.GreaterThan(2 * stream.RealTextPerBatch), $"{task}: packing short documents at least doubles the real text");
+            if (task == "clm")
+            {
+                Assert.That((stream.CrossDocumentFraction, stream.PaddingFraction), Is.EqualTo((1.0 - (double)stream.RealText / stream.Positions, 0.0)));
+                Assert.That(stream.CrossDocument, Is.GreaterThan(stream.RealText), "windows of short documents mostly attend across");
+                Assert.That(packed.RealText + packed.Padding, Is.EqualTo(packed.Positions));
+            }
+            else Assert.That(stream.PaddingFraction, Is.GreaterThan(0.5), "one short document per padded row");
+        }
+    }
+
+    [Test]
     public void A_state_of_the_other_layout_is_refused()
     {
         var data = TrainingFixtures.Dataset("mlm", documents: 10, sentencesPerDocument: 3);
