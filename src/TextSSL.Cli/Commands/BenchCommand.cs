@@ -16,6 +16,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(BenchGenerateCommand.Create());
         bench.Subcommands.Add(BenchPrepCommand.Create());
         bench.Subcommands.Add(BenchTfidfCommand.Create());
+        bench.Subcommands.Add(BenchPackingCommand.Create());
         return bench;
     }
 }

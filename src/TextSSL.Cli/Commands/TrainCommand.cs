@@ -71,6 +71,8 @@ internal static class TrainCommand
         var optimizer = Choice("--optimizer", "AdamW implementation: fused (libtorch's fused multi-tensor kernel) or torch (optim.AdamW; short runs and tests only).", opt.Optimizer);
         var sampling = Choice("--sampling", "clm windows: random (random offsets) or sequential (seeded epochs of non-overlapping windows).", top.Sampling);
         var masking = Choice("--masking", "mlm unit: token, word (whole-word masking) or span (SpanBERT-style spans).", top.Masking.Unit);
+        var packing = new Option<string?>("--packing") { Description = "documents (pack whole documents per sequence, attention kept inside each) or stream (windows of the token stream). Default: documents for mlm when the tokenizer marks document ends, stream for clm." };
+        packing.AcceptOnlyFromAmong([.. Names<SequencePacking>()]);
         var maskProb = new Option<double>("--mask-prob") { Description = "mlm: fraction of tokens chosen per sequence.", DefaultValueFactory = _ => top.Masking.Probability };
         var positions = new Option<string?>("--positions") { Description = "learned or rotary positions (default: the preset's)." };
         positions.AcceptOnlyFromAmong([.. Names<PositionKind>()]);
@@ -85,7 +87,7 @@ internal static class TrainCommand
         var untiedHead = new Option<bool>("--untied-head") { Description = "Give the output head its own matrix instead of sharing the token embedding.", DefaultValueFactory = _ => model.UntiedHead };
         var threads = CommonOptions.Threads();
         Option[] all = [task, data, tokenizer, preset, steps, batch, blockSize, lr, minLr, warmup, decay, accum, dropout, evalEvery, seed, device, dtype, output, resume,
-                        beta1, beta2, clip, logEvery, evalBatches, valFraction, optimizer, sampling, masking, maskProb, positions, context, peak, stopAfter, padVocab, untiedHead, threads,
+                        beta1, beta2, clip, logEvery, evalBatches, valFraction, optimizer, sampling, masking, maskProb, packing, positions, context, peak, stopAfter, padVocab, untiedHead, threads,
                         temperature, pooling, projection, initFrom, layers, heads, dim];
         foreach (var o in all) command.Options.Add(o);
 
@@ -101,6 +103,7 @@ internal static class TrainCommand
                 ValidationFraction = pr.GetValue(valFraction),
                 Sampling = Parse<WindowOrder>(pr.GetValue(sampling)),
                 Masking = top.Masking with { Probability = pr.GetValue(maskProb), Unit = Parse<MaskingUnit>(pr.GetValue(masking)) },
+                Packing = pr.GetValue(packing) is { } pk ? Parse<SequencePacking>(pk) : null,
                 StopAfter = pr.GetValue(stopAfter),
                 InitFrom = pr.GetValue(initFrom),
                 Contrastive = top.Contrastive with { Temperature = pr.GetValue(temperature), Pooling = Parse<Pooling>(pr.GetValue(pooling)), Projection = pr.GetValue(projection) },

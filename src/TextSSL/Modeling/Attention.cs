@@ -38,7 +38,14 @@ internal sealed class Attention : nn.Module<Tensor, Tensor>
     /// <param name="keyMask">Encoder padding mask (B, T), true for real tokens; null for none.</param>
     /// <param name="cache">Decoder key/value cache; null to attend within <paramref name="x"/> only.</param>
     /// <param name="layer">This block's index in the cache.</param>
-    public Tensor Forward(Tensor x, Tensor? keyMask, KvCache? cache, int layer)
+    /// <param name="attentionMask">
+    /// Boolean mask broadcastable to (B, 1, T, T), true where query i may attend to key j (a block-diagonal mask keeps
+    /// packed documents apart; a padding mask is the special case (B, 1, 1, T)). It replaces <paramref name="keyMask"/>
+    /// and causality, so a decoder's mask must already be causal (<see cref="Transformer"/> combines them once).
+    /// Null for none. Not used with a cache.
+    /// </param>
+    /// <param name="positions">Per-token positions (B, T) for rotary embeddings; null for 0..T-1 after the cache.</param>
+    public Tensor Forward(Tensor x, Tensor? keyMask, KvCache? cache, int layer, Tensor? attentionMask = null, Tensor? positions = null)
     {
         using var scope = NewDisposeScope();
         var (b, t) = (x.shape[0], x.shape[1]);
@@ -49,14 +56,16 @@ internal sealed class Attention : nn.Module<Tensor, Tensor>
         var v = qkv[2];
         if (_rotary is not null)
         {
-            q = _rotary.Apply(q, offset);
-            k = _rotary.Apply(k, offset);
+            q = positions is null ? _rotary.Apply(q, offset) : _rotary.Apply(q, positions);
+            k = positions is null ? _rotary.Apply(k, offset) : _rotary.Apply(k, positions);
         }
         if (cache is not null) (k, v) = cache.Append(layer, k, v);
 
         Tensor? mask = null;
         var causal = false;
-        if (keyMask is not null)
+        if (attentionMask is not null)
+            mask = attentionMask;                                 // (B, 1, T, T): packed documents see only themselves
+        else if (keyMask is not null)
             mask = keyMask.view(b, 1, 1, -1);                     // (B, 1, 1, S): attend to real tokens only
         else if (_causal && t > 1)
         {
@@ -124,10 +133,10 @@ internal sealed class Block : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x) => Forward(x, null, null, 0);
 
-    public Tensor Forward(Tensor x, Tensor? keyMask, KvCache? cache, int layer)
+    public Tensor Forward(Tensor x, Tensor? keyMask, KvCache? cache, int layer, Tensor? attentionMask = null, Tensor? positions = null)
     {
         using var scope = NewDisposeScope();
-        var h = x + attn.Forward(ln_1.forward(x), keyMask, cache, layer);
+        var h = x + attn.Forward(ln_1.forward(x), keyMask, cache, layer, attentionMask, positions);
         var o = h + mlp.forward(ln_2.forward(h));
         return o.MoveToOuterDisposeScope();
     }

@@ -34,4 +34,19 @@ internal sealed class Rotary : nn.Module
         var rotated = cat([-x2, x1], -1);
         return (x * c + rotated * s).MoveToOuterDisposeScope();
     }
+
+    /// <summary>Rotates x (B, H, T, D) whose token (b, t) sits at position <paramref name="positions"/>[b, t] (B, T).</summary>
+    public Tensor Apply(Tensor x, Tensor positions)
+    {
+        using var scope = NewDisposeScope();
+        var (b, t, d) = (x.shape[0], x.shape[2], x.shape[3]);
+        var flat = positions.reshape(-1);
+        var c = cos.index_select(0, flat).view(b, 1, t, d).to(x.dtype);      // (B, 1, T, D), shared by the heads
+        var s = sin.index_select(0, flat).view(b, 1, t, d).to(x.dtype);
+        var half = d / 2;
+        var x1 = x.narrow(3, 0, half);
+        var x2 = x.narrow(3, half, half);
+        var rotated = cat([-x2, x1], -1);
+        return (x * c + rotated * s).MoveToOuterDisposeScope();
+    }
 }

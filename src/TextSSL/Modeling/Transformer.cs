@@ -79,31 +79,46 @@ public sealed class Transformer : nn.Module<Tensor, Tensor>
 
     /// <summary>
     /// Logits (B, T, V) in fp32. <paramref name="paddingMask"/> (B, T), true for real tokens, applies to encoders;
-    /// <paramref name="cache"/> lets a decoder process only new positions.
+    /// <paramref name="cache"/> lets a decoder process only new positions. For sequences that pack several documents,
+    /// <paramref name="attentionMask"/> (bool, broadcastable to (B, 1, T, T), true where query i may attend to key j;
+    /// see <see cref="DocumentMask"/>) keeps them apart — a decoder combines it with causality — and
+    /// <paramref name="positions"/> (int64 (B, T), each below the block size) restarts positions in each document.
+    /// An encoder given both masks lets a token attend where both allow it (every query must keep at least one key,
+    /// or its output is NaN: give padding a document id of its own rather than combining the two).
     /// </summary>
-    public Tensor Forward(Tensor ids, Tensor? paddingMask = null, KvCache? cache = null)
+    /// <exception cref="ArgumentException">A padding mask on a decoder, or a mask or positions with a cache.</exception>
+    public Tensor Forward(Tensor ids, Tensor? paddingMask = null, KvCache? cache = null, Tensor? attentionMask = null, Tensor? positions = null)
     {
         using var scope = NewDisposeScope();
-        var x = Trunk(ids, paddingMask, cache, null);
+        var x = Trunk(ids, paddingMask, cache, null, attentionMask, positions);
         return Head(x).MoveToOuterDisposeScope();
     }
 
     /// <summary>
     /// Hidden states for feature extraction: entry 0 is the embedding output, entry i the output of block i,
-    /// and the last entry is passed through the final LayerNorm. All (B, T, C), fp32.
+    /// and the last entry is passed through the final LayerNorm. All (B, T, C), fp32. The masks and positions are
+    /// those of <see cref="Forward"/>.
     /// </summary>
-    public IReadOnlyList<Tensor> HiddenStates(Tensor ids, Tensor? paddingMask = null)
+    public IReadOnlyList<Tensor> HiddenStates(Tensor ids, Tensor? paddingMask = null, Tensor? attentionMask = null, Tensor? positions = null)
     {
         var states = new List<Tensor>();
         using (var scope = NewDisposeScope())
         {
-            Trunk(ids, paddingMask, null, states);
+            Trunk(ids, paddingMask, null, states, attentionMask, positions);
             foreach (var s in states) s.MoveToOuterDisposeScope();
         }
         return states;
     }
 
-    private Tensor Trunk(Tensor ids, Tensor? paddingMask, KvCache? cache, List<Tensor>? states)
+    /// <summary>
+    /// The block-diagonal attention mask (B, 1, T, T), bool, of sequences that pack several documents: token i may
+    /// attend to token j when both carry the same document id in <paramref name="documentIds"/> (B, T). Give padding
+    /// an id of its own; a padding mask is the special case of one document id for the text and another for the padding.
+    /// </summary>
+    public static Tensor DocumentMask(Tensor documentIds) =>
+        documentIds.unsqueeze(2).eq(documentIds.unsqueeze(1)).unsqueeze(1);
+
+    private Tensor Trunk(Tensor ids, Tensor? paddingMask, KvCache? cache, List<Tensor>? states, Tensor? attentionMask, Tensor? positions)
     {
         var t = ids.shape[1];
         var offset = cache?.Length ?? 0;
@@ -111,17 +126,23 @@ public sealed class Transformer : nn.Module<Tensor, Tensor>
             throw new TextSslException($"sequence of {offset + t} positions exceeds the model's block size {Config.BlockSize}.");
         if (paddingMask is not null && Config.Kind == ModelKind.Decoder)
             throw new ArgumentException("padding masks apply to encoders; a decoder is causal and reads left to right.", nameof(paddingMask));
+        if (cache is not null && (attentionMask is not null || positions is not null))
+            throw new ArgumentException("an attention mask or per-token positions apply to whole sequences, not to cached decoding.", nameof(cache));
+        using var mask = attentionMask is null ? null
+            : Config.Kind == ModelKind.Decoder
+                ? attentionMask.logical_and(ones(t, t, ScalarType.Bool, device: ids.device).tril())  // a decoder also sees only the past
+                : paddingMask is null ? attentionMask.alias() : attentionMask.logical_and(paddingMask.view(paddingMask.shape[0], 1, 1, -1));
         var x = wte.forward(ids);
         if (wpe is not null)
         {
-            using var pos = arange(offset, offset + t, dtype: ScalarType.Int64, device: ids.device);
+            using var pos = positions is null ? arange(offset, offset + t, dtype: ScalarType.Int64, device: ids.device) : positions.alias();
             x = x + wpe.forward(pos);
         }
         x = drop.forward(x);
         states?.Add(x.to(ScalarType.Float32));
         for (var i = 0; i < h.Count; i++)
         {
-            x = h[i].Forward(x, paddingMask, cache, i);
+            x = h[i].Forward(x, paddingMask, cache, i, mask, positions);
             if (states is not null) states.Add(i == h.Count - 1 ? ln_f.forward(x).to(ScalarType.Float32) : x.to(ScalarType.Float32));
         }
         cache?.Advance((int)t);

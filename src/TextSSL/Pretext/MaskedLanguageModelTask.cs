@@ -13,6 +13,10 @@ namespace TextSSL.Pretext;
 /// <remarks>
 /// Without a <c>[PAD]</c> token sequences are not cut at document boundaries (the end-of-text token stays in
 /// them, never masked). <c>[CLS]</c> and <c>[SEP]</c> are added when the tokenizer has them.
+/// With <see cref="SequencePacking.Documents"/>, training sequences instead pack several whole documents, each laid
+/// out as <c>[CLS] text [SEP]</c> and masked on its own exactly as if it were alone, with a document id and
+/// positions restarting at 0 per document (padding fills the rest of a row under an id of its own). Evaluation
+/// batches are the same in both layouts, so validation losses compare.
 /// </remarks>
 public sealed class MaskedLanguageModelTask : IPretextTask
 {
@@ -22,19 +26,31 @@ public sealed class MaskedLanguageModelTask : IPretextTask
     private readonly TokenMasker _masker;
     private readonly SeededRandom _random;
     private readonly int? _cls, _sep, _pad, _eot;
+    private readonly DocumentPacker? _packer;
 
     /// <summary>Creates the task for <paramref name="tokenizer"/>'s special tokens.</summary>
-    /// <exception cref="TextSslException">The tokenizer has no mask token.</exception>
-    public MaskedLanguageModelTask(TextTokenizer tokenizer, long seed, MaskingOptions? options = null)
+    /// <param name="tokenizer">The tokenizer the data was encoded with.</param>
+    /// <param name="seed">Seed of the sampling and masking.</param>
+    /// <param name="options">Masking settings.</param>
+    /// <param name="packing">Stream windows cut at document ends (as before) or packed whole documents.</param>
+    /// <exception cref="TextSslException">The tokenizer has no mask token, or packing documents without an end-of-text token.</exception>
+    public MaskedLanguageModelTask(TextTokenizer tokenizer, long seed, MaskingOptions? options = null, SequencePacking packing = SequencePacking.Stream)
     {
         Options = options ?? new MaskingOptions();
+        Packing = packing;
         _masker = new TokenMasker(tokenizer, Options);
         _random = new SeededRandom(seed);
         _cls = tokenizer.Specials.IdOf(SpecialTokenRole.Cls);
         _sep = tokenizer.Specials.IdOf(SpecialTokenRole.Sep);
         _pad = tokenizer.Specials.IdOf(SpecialTokenRole.Pad);
         _eot = tokenizer.Specials.IdOf(SpecialTokenRole.EndOfText);
+        if (packing == SequencePacking.Documents)
+            _packer = new DocumentPacker(seed, _eot ?? throw new TextSslException($"packing documents needs an end-of-text token to find them, and this {tokenizer.Kind} tokenizer has none. Use stream packing."),
+                                         causal: false);
     }
+
+    /// <summary>How training sequences are laid out.</summary>
+    public SequencePacking Packing { get; }
 
     /// <inheritdoc/>
     public string Name => "mlm";
@@ -65,6 +81,7 @@ public sealed class MaskedLanguageModelTask : IPretextTask
     /// <inheritdoc/>
     public PretextBatch NextBatch(ITokenStream stream, int batchSize, int blockSize)
     {
+        if (_packer is not null) return NextPackedBatch(_packer, stream, batchSize, blockSize);
         var content = (int)Math.Min(blockSize - Markers, stream.Count);
         var builder = new RowBuilder(this, batchSize, blockSize);
         var window = new int[content];
@@ -76,6 +93,44 @@ public sealed class MaskedLanguageModelTask : IPretextTask
             builder.Add(text, _random);
         }
         return builder.Build();
+    }
+
+    /// <summary>Rows of whole documents, each <c>[CLS] text [SEP]</c> masked on its own, padding after the last.</summary>
+    private PretextBatch NextPackedBatch(DocumentPacker packer, ITokenStream stream, int batchSize, int blockSize)
+    {
+        var size = batchSize * blockSize;
+        var inputs = new long[size];
+        var labels = new long[size];
+        var documents = new long[size];
+        var positions = new long[size];
+        var text = new int[blockSize];
+        long targets = 0;
+        for (var r = 0; r < batchSize; r++)
+        {
+            var row = inputs.AsSpan(r * blockSize, blockSize);
+            var n = 0;
+            var document = 0;
+            foreach (var (start, length) in packer.NextRow(stream, blockSize, Markers))
+            {
+                document++;
+                var first = n;
+                stream.CopyTo(start, text.AsSpan(0, length));
+                if (_cls is { } cls) row[n++] = cls;
+                for (var i = 0; i < length; i++) row[n++] = text[i];
+                if (_sep is { } sep) row[n++] = sep;
+                for (var i = first; i < n; i++)
+                {
+                    documents[r * blockSize + i] = document;
+                    positions[r * blockSize + i] = i - first;
+                }
+                targets += _masker.Apply(row[first..n], labels.AsSpan(r * blockSize + first, n - first), n - first, _random);
+            }
+            // Padding: its own document (id 0), never a target; positions restart so they stay in range.
+            row[n..].Fill(_pad ?? _eot!.Value);
+            labels.AsSpan(r * blockSize + n, blockSize - n).Fill(PretextBatch.IgnoreIndex);
+            for (var i = n; i < blockSize; i++) positions[r * blockSize + i] = i - n;
+        }
+        return PretextBatch.Packed(inputs, labels, documents, positions, batchSize, blockSize, targets);
     }
 
     /// <summary>
@@ -139,17 +194,24 @@ public sealed class MaskedLanguageModelTask : IPretextTask
         PretextOutput.CrossEntropy(model, batch, withAccuracy);
 
     /// <inheritdoc/>
-    public string SaveState() => JsonSerializer.Serialize(new State(Name, _random.State));
+    public string SaveState() =>
+        JsonSerializer.Serialize(_packer is null
+            ? new State(Name, _random.State)
+            : new State(Name, _random.State, nameof(SequencePacking.Documents), _packer.Seed, _packer.Epoch, _packer.Cursor, _packer.Pending));
 
     /// <inheritdoc/>
     public void LoadState(string state)
     {
         var s = JsonSerializer.Deserialize<State>(state);
         if (s is null || s.Task != Name) throw new TextSslException($"the checkpoint's sampler state is not for the {Name} task; resume with the same --task.");
+        var packing = s.Packing ?? nameof(SequencePacking.Stream);
+        if (packing != Packing.ToString())
+            throw new TextSslException($"the checkpoint's sampler packed sequences as {packing}, and this run as {Packing}; resume with the same Packing.");
         _random.State = s.Random;
+        _packer?.Restore(s.Seed, s.Epoch, s.Cursor, s.Pending ?? []);
     }
 
-    private sealed record State(string Task, ulong[] Random);
+    private sealed record State(string Task, ulong[] Random, string? Packing = null, long Seed = 0, long Epoch = 0, long Cursor = 0, int[]? Pending = null);
 
     /// <summary>Lays out <c>[CLS] text [SEP] [PAD]…</c> rows, masks them and packs them into a batch.</summary>
     private sealed class RowBuilder(MaskedLanguageModelTask task, int capacity, int width)

@@ -8,6 +8,13 @@ namespace TextSSL.Pretext;
 /// Causal language modeling (<c>clm</c>): windows of the token stream, with targets the inputs shifted by one
 /// position, for a decoder. Windows are drawn at random offsets or in seeded sequential epochs.
 /// </summary>
+/// <remarks>
+/// With <see cref="SequencePacking.Documents"/>, training sequences instead pack whole documents: each begins with
+/// the end-of-text id before it and predicts its own text and then its end-of-text id, sees only itself (the next
+/// document does not see the previous one) and counts positions from 0; padding fills the rest of a row under a
+/// document id of its own and is never a target. Evaluation windows are the same in both layouts, so validation
+/// losses compare.
+/// </remarks>
 public sealed class NextTokenTask : IPretextTask
 {
     private long _seed;
@@ -16,16 +23,30 @@ public sealed class NextTokenTask : IPretextTask
     private long _cursor;
     private int[]? _order;      // window visiting order of the current epoch (sequential mode), rebuilt from (seed, epoch)
     private long _orderWindows;
+    private readonly DocumentPacker? _packer;
+    private readonly int _endOfText;
 
     /// <summary>Creates the task.</summary>
     /// <param name="seed">Seed of the window sampler.</param>
-    /// <param name="order">Random offsets (default) or sequential epochs.</param>
-    public NextTokenTask(long seed, WindowOrder order = WindowOrder.Random)
+    /// <param name="order">Random offsets (default) or sequential epochs; stream packing only.</param>
+    /// <param name="packing">Stream windows (default) or packed whole documents.</param>
+    /// <param name="endOfText">The id that ends every document; needed to pack documents.</param>
+    /// <exception cref="TextSslException">Packing documents without an end-of-text id.</exception>
+    public NextTokenTask(long seed, WindowOrder order = WindowOrder.Random, SequencePacking packing = SequencePacking.Stream, int? endOfText = null)
     {
         _seed = seed;
         _random = new SeededRandom(seed);
         Order = order;
+        Packing = packing;
+        if (packing == SequencePacking.Documents)
+        {
+            _endOfText = endOfText ?? throw new TextSslException("packing documents needs an end-of-text token to find them, and the tokenizer has none. Use stream packing.");
+            _packer = new DocumentPacker(seed, _endOfText, causal: true);
+        }
     }
+
+    /// <summary>How training sequences are laid out.</summary>
+    public SequencePacking Packing { get; }
 
     /// <inheritdoc/>
     public string Name => "clm";
@@ -51,6 +72,7 @@ public sealed class NextTokenTask : IPretextTask
     /// <inheritdoc/>
     public PretextBatch NextBatch(ITokenStream stream, int batchSize, int blockSize)
     {
+        if (_packer is not null) return NextPackedBatch(_packer, stream, batchSize, blockSize);
         var inputs = new long[batchSize * blockSize];
         var targets = new long[batchSize * blockSize];
         var window = new int[blockSize + 1];
@@ -64,6 +86,46 @@ public sealed class NextTokenTask : IPretextTask
             }
         }
         return PretextBatch.FromArrays(inputs, targets, null, batchSize, blockSize, (long)batchSize * blockSize);
+    }
+
+    /// <summary>Rows of whole documents (inputs from the end-of-text id before each, targets through the one after), padding after the last.</summary>
+    private PretextBatch NextPackedBatch(DocumentPacker packer, ITokenStream stream, int batchSize, int blockSize)
+    {
+        var size = batchSize * blockSize;
+        var inputs = new long[size];
+        var targets = new long[size];
+        var documents = new long[size];
+        var positions = new long[size];
+        var window = new int[blockSize + 1];
+        long count = 0;
+        for (var r = 0; r < batchSize; r++)
+        {
+            var n = 0;
+            var document = 0;
+            foreach (var (start, length) in packer.NextRow(stream, blockSize, 0))
+            {
+                document++;
+                packer.CopyCausal(stream, start, window.AsSpan(0, length + 1));
+                for (var j = 0; j < length; j++, n++)
+                {
+                    var at = r * blockSize + n;
+                    inputs[at] = window[j];
+                    targets[at] = window[j + 1];
+                    documents[at] = document;
+                    positions[at] = j;
+                }
+                count += length;
+            }
+            // Padding: its own document (id 0) after the text, never a target.
+            for (var i = n; i < blockSize; i++)
+            {
+                var at = r * blockSize + i;
+                inputs[at] = _endOfText;
+                targets[at] = PretextBatch.IgnoreIndex;
+                positions[at] = i - n;
+            }
+        }
+        return PretextBatch.Packed(inputs, targets, documents, positions, batchSize, blockSize, count);
     }
 
     private long NextOffset(long count, int blockSize)
@@ -131,7 +193,9 @@ public sealed class NextTokenTask : IPretextTask
 
     /// <inheritdoc/>
     public string SaveState() =>
-        JsonSerializer.Serialize(new State(Name, Order.ToString(), _seed, _random.State, _epoch, _cursor));
+        JsonSerializer.Serialize(_packer is null
+            ? new State(Name, Order.ToString(), _seed, _random.State, _epoch, _cursor)
+            : new State(Name, Order.ToString(), _seed, _random.State, _packer.Epoch, _packer.Cursor, nameof(SequencePacking.Documents), _packer.Pending));
 
     /// <inheritdoc/>
     public void LoadState(string state)
@@ -139,12 +203,20 @@ public sealed class NextTokenTask : IPretextTask
         var s = JsonSerializer.Deserialize<State>(state);
         if (s is null || s.Task != Name || s.Order != Order.ToString())
             throw new TextSslException($"the checkpoint's sampler state is not for the {Name} task with {Order} windows; resume with the same --task and --sampling.");
+        var packing = s.Packing ?? nameof(SequencePacking.Stream);
+        if (packing != Packing.ToString())
+            throw new TextSslException($"the checkpoint's sampler packed sequences as {packing}, and this run as {Packing}; resume with the same Packing.");
         _seed = s.Seed;
         _random.State = s.Random;
+        if (_packer is not null)
+        {
+            _packer.Restore(s.Seed, s.Epoch, s.Cursor, s.Pending ?? []);
+            return;
+        }
         _epoch = s.Epoch;
         _cursor = s.Cursor;
         _order = null;
     }
 
-    private sealed record State(string Task, string Order, long Seed, ulong[] Random, long Epoch, long Cursor);
+    private sealed record State(string Task, string Order, long Seed, ulong[] Random, long Epoch, long Cursor, string? Packing = null, int[]? Pending = null);
 }

@@ -18,7 +18,7 @@ public sealed record PretextOutput(Tensor LossSum, long TargetCount, Tensor? Cor
     /// </summary>
     public static PretextOutput CrossEntropy(Transformer model, PretextBatch batch, bool withAccuracy)
     {
-        using var logits = model.Forward(batch.Inputs, batch.PaddingMask);           // (B, T, V) fp32
+        using var logits = batch.Logits(model);                                      // (B, T, V) fp32
         var v = logits.shape[2];
         using var flat = logits.view(-1, v);
         using var targets = batch.Targets.view(-1);

@@ -17,16 +17,28 @@ public static class PretextTasks
     /// <param name="masking">Masking settings for <c>mlm</c>.</param>
     /// <param name="contrastive">Temperature and pooling for <c>contrastive</c>.</param>
     /// <param name="kind">The model <c>contrastive</c> trains (encoder unless continuing a decoder); the other tasks fix their own.</param>
+    /// <param name="packing">How training sequences are laid out; null for the task's default (<see cref="DefaultPacking"/>).</param>
     /// <exception cref="TextSslException">Unknown name, or the tokenizer lacks what the task needs.</exception>
     public static IPretextTask Create(string name, TextTokenizer tokenizer, long seed, WindowOrder order = WindowOrder.Random, MaskingOptions? masking = null,
-                                      ContrastiveOptions? contrastive = null, ModelKind? kind = null) =>
-        name switch
+                                      ContrastiveOptions? contrastive = null, ModelKind? kind = null, SequencePacking? packing = null)
+    {
+        var layout = packing ?? DefaultPacking(name, tokenizer);
+        return name switch
         {
-            "clm" => new NextTokenTask(seed, order),
-            "mlm" => new MaskedLanguageModelTask(tokenizer, seed, masking),
+            "clm" => new NextTokenTask(seed, order, layout, tokenizer.Specials.IdOf(SpecialTokenRole.EndOfText)),
+            "mlm" => new MaskedLanguageModelTask(tokenizer, seed, masking, layout),
             "contrastive" => new ContrastiveTask(tokenizer, seed, contrastive, kind ?? ModelKind.Encoder),
             _ => throw new TextSslException($"unknown task '{name}'. Choose one of: {string.Join(", ", Names)}."),
         };
+    }
+
+    /// <summary>
+    /// The layout a task uses unless told otherwise: masked-LM packs documents when the tokenizer marks their ends
+    /// (short texts then fill sequences instead of padding, and never attend to each other); next-token reads windows
+    /// of the stream, nanoGPT's recipe, which the project's reference losses were measured with.
+    /// </summary>
+    public static SequencePacking DefaultPacking(string name, TextTokenizer tokenizer) =>
+        name == "mlm" && tokenizer.Specials.IdOf(SpecialTokenRole.EndOfText) is not null ? SequencePacking.Documents : SequencePacking.Stream;
 
     /// <summary>The special tokens a character tokenizer built for <paramref name="task"/> gets.</summary>
     public static IReadOnlyList<SpecialTokenRole> CharTokenizerRoles(string task) =>

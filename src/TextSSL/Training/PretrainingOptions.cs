@@ -59,6 +59,13 @@ public sealed record PretrainingOptions
     /// </summary>
     public string? InitFrom { get; init; }
 
+    /// <summary>
+    /// How training sequences are laid out: packed whole documents with attention kept inside each, or windows of the
+    /// stream; null uses <see cref="PretextTasks.DefaultPacking"/> (documents for masked-LM when the tokenizer marks
+    /// document ends, the stream for next-token).
+    /// </summary>
+    public SequencePacking? Packing { get; init; }
+
     /// <summary>The model's shape.</summary>
     public ModelShapeOptions Model { get; init; } = new();
 
@@ -160,6 +167,7 @@ public sealed record PretrainingOptions
             throw new OptionException([nameof(InitFrom), nameof(Resume)],
                 "InitFrom starts a new run from a checkpoint's weights and Resume continues the run's own last checkpoint; set only one (a continued run resumes without InitFrom).");
         if (InitFrom is { Length: 0 }) throw new OptionException(nameof(InitFrom), "InitFrom is empty; give a checkpoint directory or a run's output directory.");
+        if (Packing is { } packing && !Enum.IsDefined(packing)) throw new OptionException(nameof(Packing), $"Packing {packing} is not a layout.");
         if (StopAfter is { } stop) OptionException.CheckRange(nameof(StopAfter), stop, 0, int.MaxValue);
         Model.Validate();
         Optimization.Validate();

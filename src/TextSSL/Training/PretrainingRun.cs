@@ -147,7 +147,7 @@ public sealed class PretrainingRun : IDisposable
         try
         {
             var task = o.CustomTask?.Invoke(data.Tokenizer)
-                       ?? PretextTasks.Create(o.TaskName, data.Tokenizer, o.Runtime.Seed, o.Sampling, o.Masking, o.Contrastive, source?.Info.Model.Kind);
+                       ?? PretextTasks.Create(o.TaskName, data.Tokenizer, o.Runtime.Seed, o.Sampling, o.Masking, o.Contrastive, source?.Info.Model.Kind, o.Packing);
             return (data, task);
         }
         catch (TextSslException ex) when (source is not null && ex is not OptionException)
@@ -397,7 +397,8 @@ public sealed class PretrainingRun : IDisposable
     {
         var targets = batch.Targets.narrow(0, start, rows).clone();
         var count = targets.ne(PretextBatch.IgnoreIndex).sum().item<long>();
-        return new PretextBatch(batch.Inputs.narrow(0, start, rows).clone(), targets, batch.PaddingMask?.narrow(0, start, rows).clone(), count);
+        return new PretextBatch(batch.Inputs.narrow(0, start, rows).clone(), targets, batch.PaddingMask?.narrow(0, start, rows).clone(), count,
+                                batch.DocumentIds?.narrow(0, start, rows).clone(), batch.PositionIds?.narrow(0, start, rows).clone());
     }
 
     /// <summary>Stops every rank at the same step: a stop asked of any rank (Ctrl-C reaches them at different moments) stops all.</summary>
