@@ -133,6 +133,86 @@ public sealed class PretrainedModel : IDisposable
     }
 
     /// <summary>
+    /// Embeddings of a stream of texts: one vector of <see cref="TransformerConfig.Dim"/> floats per text, in input
+    /// order, read as <see cref="Features"/> reads them (same pooling, layer, length limit and, with
+    /// <see cref="FeatureOptions.Normalize"/>, unit L2 norm). The input is consumed <see cref="FeatureOptions.BatchSize"/>
+    /// texts at a time and each chunk's vectors are yielded before the next chunk is read, so a large input never sits
+    /// in memory whole. A text that encodes to no tokens gets a zero vector.
+    /// </summary>
+    /// <param name="texts">The texts, read lazily.</param>
+    /// <param name="options">Pooling, layer, batch size, normalisation; null for mean pooling of the last hidden state.</param>
+    /// <param name="progress">Receives the number of texts embedded so far after each chunk.</param>
+    /// <param name="cancellationToken">Checked between chunks and batches.</param>
+    /// <exception cref="OptionException">An option is out of range for this model (checked before any text is read).</exception>
+    public IEnumerable<float[]> Embed(IEnumerable<string> texts, FeatureOptions? options = null, IProgress<long>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        options = CheckEmbedOptions(options);
+        return EmbedChunks(texts, options, progress, cancellationToken);
+    }
+
+    private IEnumerable<float[]> EmbedChunks(IEnumerable<string> texts, FeatureOptions options, IProgress<long>? progress, CancellationToken ct)
+    {
+        var chunk = new List<string>(options.BatchSize);
+        long done = 0;
+        foreach (var text in texts)
+        {
+            chunk.Add(text);
+            if (chunk.Count < options.BatchSize) continue;
+            foreach (var v in EmbedChunk(chunk, options, ct)) yield return v;
+            progress?.Report(done += chunk.Count);
+            chunk.Clear();
+        }
+        if (chunk.Count == 0) yield break;
+        foreach (var v in EmbedChunk(chunk, options, ct)) yield return v;
+        progress?.Report(done + chunk.Count);
+    }
+
+    /// <summary>The asynchronous form of <see cref="Embed(IEnumerable{string}, FeatureOptions?, IProgress{long}?, CancellationToken)"/>.</summary>
+    /// <param name="texts">The texts, read lazily.</param>
+    /// <param name="options">Pooling, layer, batch size, normalisation; null for mean pooling of the last hidden state.</param>
+    /// <param name="progress">Receives the number of texts embedded so far after each chunk.</param>
+    /// <param name="cancellationToken">Checked between chunks and batches.</param>
+    /// <exception cref="OptionException">An option is out of range for this model (checked when enumeration starts).</exception>
+    public async IAsyncEnumerable<float[]> EmbedAsync(IAsyncEnumerable<string> texts, FeatureOptions? options = null, IProgress<long>? progress = null,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        options = CheckEmbedOptions(options);
+        var chunk = new List<string>(options.BatchSize);
+        long done = 0;
+        await foreach (var text in texts.WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            chunk.Add(text);
+            if (chunk.Count < options.BatchSize) continue;
+            foreach (var v in EmbedChunk(chunk, options, cancellationToken)) yield return v;
+            progress?.Report(done += chunk.Count);
+            chunk.Clear();
+        }
+        if (chunk.Count == 0) yield break;
+        foreach (var v in EmbedChunk(chunk, options, cancellationToken)) yield return v;
+        progress?.Report(done + chunk.Count);
+    }
+
+    private FeatureOptions CheckEmbedOptions(FeatureOptions? options)
+    {
+        options = (options ?? new FeatureOptions()).Validate();
+        options.EffectiveLayer.Resolve(Config.Layers + 1); // a layer this model lacks fails before any input is read
+        return options;
+    }
+
+    private float[][] EmbedChunk(List<string> texts, FeatureOptions options, CancellationToken ct)
+    {
+        using var features = Features(texts, options, null, ct);
+        var dim = (int)features.shape[1];
+        var flat = features.data<float>().ToArray();
+        var rows = new float[texts.Count][];
+        for (var i = 0; i < rows.Length; i++) rows[i] = flat.AsSpan(i * dim, dim).ToArray();
+        return rows;
+    }
+
+    /// <summary>
     /// A new transformer of the same shape holding a copy of these weights, on the CPU in train mode, owned by the
     /// caller (for fine-tuning: the handle's own model stays as loaded). Building it draws from torch's global random
     /// generator exactly as <c>new Transformer(Config)</c> does, so seeded code that used to build a fresh trunk and

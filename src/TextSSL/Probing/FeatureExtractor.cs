@@ -34,7 +34,7 @@ public static class FeatureExtractor
             {
                 ct.ThrowIfCancellationRequested();
                 var batch = order[start..Math.Min(n, start + options.BatchSize)];
-                var pooled = ExtractBatch(model, texts, batch, layers, options.Pooling, device);
+                var pooled = ExtractBatch(model, texts, batch, layers, options.Pooling, options.Normalize, device);
                 for (var b = 0; b < batch.Length; b++)
                     Array.Copy(pooled, (long)b * dim, result, (long)batch[b] * dim, dim);
                 progress?.Report((Math.Min(n, start + options.BatchSize), n));
@@ -47,7 +47,7 @@ public static class FeatureExtractor
         return tensor(result, [n, dim]);
     }
 
-    private static float[] ExtractBatch(Transformer model, EncodedTexts texts, int[] batch, IReadOnlyList<int> layers, Pooling pooling, Device device)
+    private static float[] ExtractBatch(Transformer model, EncodedTexts texts, int[] batch, IReadOnlyList<int> layers, Pooling pooling, bool normalize, Device device)
     {
         using var scope = NewDisposeScope();
         var (ids, lengths) = PadBatch(texts, batch, padId: 0);
@@ -56,7 +56,9 @@ public static class FeatureExtractor
         var mask = model.Config.Kind == ModelKind.Encoder ? RealTokenMask(lengths, ids.shape[1]) : null;
         var states = model.HiddenStates(ids, mask);
         var hidden = layers.Count == 1 ? states[layers[0]] : stack(layers.Select(i => states[i]).ToArray()).mean([0]);
-        return Pool(hidden, lengths, pooling).cpu().data<float>().ToArray();
+        var pooled = Pool(hidden, lengths, pooling);
+        if (normalize) pooled = nn.functional.normalize(pooled, p: 2, dim: 1, eps: 1e-12);
+        return pooled.cpu().data<float>().ToArray();
     }
 
     /// <summary>Right-pads the sequences of <paramref name="batch"/>; returns ids (B, T) and lengths (B). Empty sequences get one pad position.</summary>

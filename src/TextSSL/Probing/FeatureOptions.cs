@@ -5,7 +5,8 @@ namespace TextSSL.Probing;
 /// <param name="Layer">Which hidden state(s); the last by default.</param>
 /// <param name="BatchSize">Texts per forward pass.</param>
 /// <param name="MaxTokens">Tokens kept per text (framing included); null = the model's block size.</param>
-public sealed record FeatureOptions(Pooling Pooling = Pooling.Mean, LayerSelection? Layer = null, int BatchSize = 32, int? MaxTokens = null)
+/// <param name="Normalize">Scale each pooled vector to unit L2 norm (a text with no tokens keeps its zero vector).</param>
+public sealed record FeatureOptions(Pooling Pooling = Pooling.Mean, LayerSelection? Layer = null, int BatchSize = 32, int? MaxTokens = null, bool Normalize = false)
 {
     /// <summary>The layer selection, defaulting to the last hidden state.</summary>
     public LayerSelection EffectiveLayer => Layer ?? LayerSelection.Last;
@@ -24,5 +25,5 @@ public sealed record FeatureOptions(Pooling Pooling = Pooling.Mean, LayerSelecti
     }
 
     /// <summary>A canonical description, part of feature cache keys.</summary>
-    public string Describe() => $"pool={Pooling.ToString().ToLowerInvariant()};layer={EffectiveLayer};max={MaxTokens?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "block"}";
+    public string Describe() => $"pool={Pooling.ToString().ToLowerInvariant()};layer={EffectiveLayer};max={MaxTokens?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "block"}{(Normalize ? ";l2" : "")}";
 }
