@@ -131,7 +131,7 @@ internal static class TrainCommand
                 },
             };
             using var run = new PretrainingRun(options);
-            var result = await TrainingConsole.RunAsync(run, options.Optimization.Steps, ct);
+            var result = await TrainingConsole.RunAsync(run, options.Optimization.Steps, ct, options.OutputDirectory);
             if (!result.Completed)
             {
                 AnsiConsole.MarkupLine($"[yellow]stopped at step {result.Step}[/]; checkpoint written to {Markup.Escape(result.LastCheckpoint)}. Continue with the same command plus --resume.");
