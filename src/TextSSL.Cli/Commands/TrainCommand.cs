@@ -77,6 +77,8 @@ internal static class TrainCommand
         Option[] all = [task, data, tokenizer, preset, steps, batch, blockSize, lr, minLr, warmup, decay, accum, dropout, evalEvery, seed, device, dtype, output, resume,
                         beta1, beta2, clip, logEvery, evalBatches, valFraction, optimizer, sampling, masking, maskProb, positions, context, peak, stopAfter, padVocab, untiedHead, threads];
         foreach (var o in all) command.Options.Add(o);
+        // --config FILE (a run's config.json) is the base; only flags typed on the command line override it.
+        var configFile = TrainConfigFile.AddOption(command, data);
 
         command.SetAction(async (pr, ct) =>
         {
@@ -130,6 +132,7 @@ internal static class TrainCommand
                     Seed = pr.GetValue(seed),
                 },
             };
+            if (pr.GetValue(configFile) is { } configPath) options = TrainConfigFile.Apply(configPath, options, pr);
             using var run = new PretrainingRun(options);
             var result = await TrainingConsole.RunAsync(run, options.Optimization.Steps, ct, options.OutputDirectory);
             if (!result.Completed)

@@ -81,6 +81,7 @@ public sealed class PretrainingRun : IDisposable
         var state = new LoopState();
         if (resumed is not null) Restore(state, resumed, paths, optimizer, task);
         using var metrics = new MetricsLog(Path.Combine(paths.Root, "metrics.csv"), resumed?.Step);
+        RunConfig.Save(paths.Root, o);
         var run = new RunContext(device, dtype, data, task, config, block, model, optimizer, step, schedule, metrics, paths, progress,
                                  TokensPerStep: (long)o.Optimization.BatchSize * block * o.Optimization.GradAccum,
                                  FlopsPerToken: config.FlopsPerToken(model.ParameterCount, block),
