@@ -27,13 +27,28 @@ public static class LabelEfficiencyReport
         written.Add(WriteCsv(Path.Combine(directory, "runs.csv"), csv => RunsCsv(result, csv)));
         written.Add(WriteCsv(Path.Combine(directory, "per-class.csv"), csv => PerClassCsv(result, csv)));
         var md = Path.Combine(directory, MarkdownFile);
-        AtomicFile.WriteAllText(md, Markdown(result));
+        AtomicFile.WriteAllText(md, Markdown(result, directory));
         written.Add(md);
         return written;
     }
 
+    /// <summary>
+    /// <paramref name="model"/> (an absolute checkpoint path, then its description in parentheses) with the path made
+    /// relative to <paramref name="reportDirectory"/> and written with forward slashes.
+    /// </summary>
+    internal static string RelativeModel(string model, string? reportDirectory)
+    {
+        var cut = model.LastIndexOf(" (", StringComparison.Ordinal);
+        var path = cut < 0 ? model : model[..cut];
+        if (!Path.IsPathFullyQualified(path)) return model;
+        var relative = Path.GetRelativePath(Path.GetFullPath(reportDirectory ?? Directory.GetCurrentDirectory()), path).Replace('\\', '/');
+        return relative + (cut < 0 ? "" : model[cut..]);
+    }
+
     /// <summary>The Markdown report.</summary>
-    public static string Markdown(ProbeResult result)
+    /// <param name="result">The probe's results.</param>
+    /// <param name="reportDirectory">Where the report goes: the model's path is shown relative to it, so the report names no absolute path of the machine that made it.</param>
+    public static string Markdown(ProbeResult result, string? reportDirectory = null)
     {
         var sb = new StringBuilder();
         var methods = result.Methods;
@@ -99,7 +114,7 @@ public static class LabelEfficiencyReport
 
         sb.AppendLine("## Setup").AppendLine();
         var o = result.Options;
-        sb.AppendLine(CultureInfo.InvariantCulture, $"- **Model:** {result.Model}");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"- **Model:** {RelativeModel(result.Model, reportDirectory)}");
         sb.AppendLine($"- **Data:** {result.Data}. Training / test texts per class: " +
             string.Join(", ", result.Dataset.Classes.Select((c, i) => $"`{c}` {result.Dataset.TrainCounts()[i]:N0}/{result.Dataset.TestCounts()[i]:N0}")) + ".");
         sb.AppendLine($"- **Features:** {o.Features.Pooling.ToString().ToLowerInvariant()} pooling of hidden state(s) `{o.Features.EffectiveLayer}`" +

@@ -41,7 +41,7 @@ internal static class FillMaskCommand
                 mask_index = p.MaskIndex,
                 position = p.Position,
                 candidates = p.Candidates.Select(c => new { token = c.Token, token_id = c.TokenId, probability = Math.Round(c.Probability, 6), sequence = c.Sequence }),
-            }), new JsonSerializerOptions { WriteIndented = true }));
+            }), TextSSL.ReadableJson.Plain));
             return 0;
         }
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output) });

@@ -194,7 +194,7 @@ internal static class GenerateCommand
             $"[{r.GeneratedTokens} tokens in {r.Elapsed.TotalSeconds:F2} s · first token after {r.TimeToFirstToken.TotalMilliseconds:F0} ms · " +
             $"{r.DecodeTokensPerSecond:F1} tokens/s after it · seed {r.Seed} · kv-cache {(r.UsedKvCache ? "on" : "off")} · {device}]");
 
-    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     internal static string ToJson(string model, string device, IReadOnlyList<string> prompts, GenerationResult r) => JsonSerializer.Serialize(new
     {

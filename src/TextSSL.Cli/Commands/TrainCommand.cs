@@ -90,6 +90,8 @@ internal static class TrainCommand
                         beta1, beta2, clip, logEvery, evalBatches, valFraction, optimizer, sampling, masking, maskProb, packing, positions, context, peak, stopAfter, padVocab, untiedHead, threads,
                         temperature, pooling, projection, initFrom, layers, heads, dim];
         foreach (var o in all) command.Options.Add(o);
+        // --config FILE (a run's config.json) is the base; only flags typed on the command line override it.
+        var configFile = TrainConfigFile.AddOption(command, data);
 
         command.SetAction(async (pr, ct) =>
         {
@@ -149,8 +151,9 @@ internal static class TrainCommand
                     Seed = pr.GetValue(seed),
                 },
             };
+            if (pr.GetValue(configFile) is { } configPath) options = TrainConfigFile.Apply(configPath, options, pr);
             using var run = new PretrainingRun(options);
-            var result = await TrainingConsole.RunAsync(run, options.Optimization.Steps, ct);
+            var result = await TrainingConsole.RunAsync(run, options.Optimization.Steps, ct, options.OutputDirectory);
             if (!result.Completed)
             {
                 AnsiConsole.MarkupLine($"[yellow]stopped at step {result.Step}[/]; checkpoint written to {Markup.Escape(result.LastCheckpoint)}. Continue with the same command plus --resume.");

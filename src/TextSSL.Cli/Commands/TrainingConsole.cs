@@ -1,5 +1,6 @@
 using Spectre.Console;
 using TextSSL.Distributed;
+using TextSSL.Reports;
 using TextSSL.Training;
 
 namespace TextSSL.Cli.Commands;
@@ -11,14 +12,19 @@ namespace TextSSL.Cli.Commands;
 /// </summary>
 internal static class TrainingConsole
 {
-    /// <summary>Runs <paramref name="run"/>, rendering its updates; returns its result.</summary>
-    public static async Task<TrainingResult> RunAsync(PretrainingRun run, int steps, CancellationToken ct)
+    /// <summary>
+    /// Runs <paramref name="run"/>, rendering its updates; returns its result. With <paramref name="runDirectory"/>, the
+    /// loss curves (<c>curves.png</c>, <c>curves.svg</c>) are redrawn beside <c>metrics.csv</c> after each evaluation
+    /// and checkpoint; a failure to draw is a warning, never the end of the run.
+    /// </summary>
+    public static async Task<TrainingResult> RunAsync(PretrainingRun run, int steps, CancellationToken ct, string? runDirectory = null)
     {
         if (LaunchEnvironment.Detect() is { Rank: > 0 })
             AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(TextWriter.Null) });
         var console = AnsiConsole.Console;
+        var curves = new CurvesWriter(console, runDirectory);
         if (!console.Profile.Capabilities.Interactive)
-            return await run.RunAsync(ct, new Reporter(u => WriteLine(console, u)));
+            return await run.RunAsync(ct, new Reporter(u => { WriteLine(console, u); curves.Update(u); }));
 
         TrainingResult? result = null;
         await console.Progress()
@@ -35,6 +41,7 @@ internal static class TrainingConsole
                     if (u.Kind == TrainingUpdateKind.Started) bar.Value = 0;
                     bar.Value = u.Step;
                     WriteLine(console, u);
+                    curves.Update(u);
                     ctx.Refresh();
                 }));
                 bar.Value = result.Step;
@@ -55,6 +62,24 @@ internal static class TrainingConsole
                 var eta = u.Remaining is { } r ? $" | ETA {r:hh\\:mm\\:ss}" : "";
                 console.MarkupLine(text + Markup.Escape(eta));
                 break;
+        }
+    }
+
+    /// <summary>Redraws a run's curves on evaluations and checkpoints; warns once if drawing fails.</summary>
+    private sealed class CurvesWriter(IAnsiConsole console, string? runDirectory)
+    {
+        private bool _warned;
+
+        public void Update(TrainingUpdate u)
+        {
+            if (runDirectory is null || u.Kind is not (TrainingUpdateKind.Eval or TrainingUpdateKind.Checkpoint)) return;
+            try { TrainingCurves.SaveForRun(runDirectory); }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                if (_warned) return;
+                _warned = true;
+                console.MarkupLine($"[yellow]warning:[/] could not draw the training curves in '{Markup.Escape(runDirectory)}': {Markup.Escape(ex.Message)} (training goes on)");
+            }
         }
     }
 

@@ -81,7 +81,7 @@ public sealed record CorpusManifest
     }
 
     /// <summary>Writes the manifest atomically.</summary>
-    public void Save(string path) => AtomicFile.WriteAllText(path, JsonSerializer.Serialize(this, Json) + "\n");
+    public void Save(string path) => AtomicFile.WriteAllText(path, JsonSerializer.Serialize(this, ReadableJson.CamelCase) + "\n");
 }
 
 /// <summary>One split of a prepared corpus.</summary>

@@ -96,7 +96,7 @@ public static class HuggingFaceExport
             {
                 ["format"] = "hf",
                 ["architecture"] = architecture,
-                ["source_checkpoint"] = Path.GetFullPath(loaded.Directory),
+                ["source_checkpoint"] = Path.GetRelativePath(Path.GetFullPath(outputDirectory), Path.GetFullPath(loaded.Directory)).Replace('\\', '/'),
                 ["step"] = info.Step,
                 ["files"] = new JsonArray(files.Select(f => (JsonNode?)f).ToArray()),
             });
@@ -130,5 +130,5 @@ public static class HuggingFaceExport
     }
 
     internal static void WriteJson(string path, JsonNode node) =>
-        AtomicFile.WriteAllText(path, node.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        AtomicFile.WriteAllText(path, node.ToJsonString(ReadableJson.Plain) + "\n");
 }

@@ -100,7 +100,7 @@ public static class HuggingFaceWeights
             foreach (var (n, _) in shards[i]) weightMap[n] = name;
             files.Add(name);
         }
-        var indexJson = JsonSerializer.Serialize(new { metadata = new { total_size = total }, weight_map = weightMap }, new JsonSerializerOptions { WriteIndented = true });
+        var indexJson = JsonSerializer.Serialize(new { metadata = new { total_size = total }, weight_map = weightMap }, ReadableJson.Plain);
         AtomicFile.WriteAllText(Path.Combine(directory, IndexFile), indexJson + "\n");
         files.Add(IndexFile);
         return files;

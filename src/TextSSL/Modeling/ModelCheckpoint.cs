@@ -65,7 +65,7 @@ public static class ModelCheckpoint
             var (sha, bytes) = HashFile(weights);
             TokenizerStore.Save(tokenizer, Path.Combine(temp, TokenizerDirectory));
             writeExtra?.Invoke(temp);
-            AtomicFile.WriteAllText(Path.Combine(temp, InfoFile), JsonSerializer.Serialize(info with { WeightsSha256 = sha, WeightsBytes = bytes }, TokenizerSidecar.Json));
+            AtomicFile.WriteAllText(Path.Combine(temp, InfoFile), JsonSerializer.Serialize(info with { WeightsSha256 = sha, WeightsBytes = bytes }, ReadableJson.SnakeCase));
             FsyncDirectory(temp);
         });
 

@@ -98,6 +98,7 @@ public sealed class PretrainingRun : IDisposable
         if (resumed is not null) Restore(state, resumed, paths, optimizer, task);
         using var metrics = _ranks.IsRoot ? new MetricsLog(Path.Combine(paths.Root, "metrics.csv"), resumed?.Step) : MetricsLog.Discard(Path.Combine(paths.Root, "metrics.csv"));
         if (!_ranks.IsRoot) progress = null;
+        if (_ranks.IsRoot) RunConfig.Save(paths.Root, o);
         var run = new RunContext(device, dtype, data, task, config, block, model, optimizer, step, schedule, metrics, paths, progress,
                                  TokensPerStep: (long)o.Optimization.BatchSize * block * o.Optimization.GradAccum * _ranks.Size,
                                  FlopsPerToken: config.FlopsPerToken(model.ParameterCount, block),

@@ -33,7 +33,7 @@ public static class TrainingCheckpoint
             using var rng = get_rng_state();
             var bytes = rng.bytes.ToArray();
             AtomicFile.Write(Path.Combine(temp, RngFile), s => s.Write(bytes));
-            AtomicFile.WriteAllText(Path.Combine(temp, StateFile), JsonSerializer.Serialize(state, TokenizerSidecar.Json));
+            AtomicFile.WriteAllText(Path.Combine(temp, StateFile), JsonSerializer.Serialize(state, ReadableJson.SnakeCase));
         });
     }
 
