@@ -69,9 +69,10 @@ public sealed class PretrainingRun : IDisposable
         using var runtime = TorchRuntime.Configure(o.Runtime.Threads, device.type == DeviceType.CUDA ? o.Runtime.Tf32 : null);
         var dtype = o.Runtime.Dtype.Resolve(device);
 
-        // the output directory: writable, and this run's alone until it ends (a second run into it fails at once, naming this one)
-        OutputChecks.EnsureWritable(o.OutputDirectory, nameof(PretrainingOptions.OutputDirectory));
-        using var outputLock = OutputLock.Acquire(o.OutputDirectory, "train");
+        // the output directory: writable, and this run's alone until it ends (a second run into it fails at once, naming
+        // this one); rank 0 alone writes the run, so under mpirun it alone checks and holds the directory
+        if (_ranks.IsRoot) OutputChecks.EnsureWritable(o.OutputDirectory, nameof(PretrainingOptions.OutputDirectory));
+        using var outputLock = _ranks.IsRoot ? OutputLock.Acquire(o.OutputDirectory, "train") : null;
 
         // 2) data and pretext task
         var (data, task) = OpenData();
