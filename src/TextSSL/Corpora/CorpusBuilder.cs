@@ -31,7 +31,7 @@ public static partial class CorpusBuilder
 
     /// <summary>Builds the shards described by <paramref name="options"/>.</summary>
     /// <exception cref="TextSslException">Bad input, an empty result, a tokenizer mismatch with an existing corpus, or a checkpoint that does not match.</exception>
-    /// <exception cref="OperationCanceledException">Cancelled; <c>--resume</c> continues from the last checkpoint.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled; <see cref="BuildOptions.Resume"/> continues from the last checkpoint.</exception>
     public static async Task<BuildResult> BuildAsync(BuildOptions options, IProgress<BuildProgress>? progress = null, CancellationToken ct = default)
     {
         var clock = Stopwatch.StartNew();
