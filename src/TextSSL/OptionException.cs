@@ -21,6 +21,16 @@ public sealed class OptionException : TextSslException
         Options = options;
     }
 
+    /// <summary>Creates the exception for a message that names several options, caused by <paramref name="inner"/>.</summary>
+    /// <param name="options">The property names the message mentions; the first is the one at fault.</param>
+    /// <param name="message">A complete, user-facing message.</param>
+    /// <param name="inner">The error that caused it.</param>
+    public OptionException(IReadOnlyList<string> options, string message, Exception inner) : base(message, inner)
+    {
+        if (options.Count == 0) throw new ArgumentException("name at least one option.", nameof(options));
+        Options = options;
+    }
+
     /// <summary>The option at fault (the first of <see cref="Options"/>).</summary>
     public string Option => Options[0];
 

@@ -31,16 +31,16 @@ public static partial class CorpusBuilder
 
     /// <summary>Builds the shards described by <paramref name="options"/>.</summary>
     /// <exception cref="TextSslException">Bad input, an empty result, a tokenizer mismatch with an existing corpus, or a checkpoint that does not match.</exception>
-    /// <exception cref="OperationCanceledException">Cancelled; <c>--resume</c> continues from the last checkpoint.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled; <see cref="BuildOptions.Resume"/> continues from the last checkpoint.</exception>
     public static async Task<BuildResult> BuildAsync(BuildOptions options, IProgress<BuildProgress>? progress = null, CancellationToken ct = default)
     {
         var clock = Stopwatch.StartNew();
         options.Split.Validate();
-        if (options.ShardTokens < 1) throw new TextSslException($"--shard-tokens must be at least 1 (got {options.ShardTokens}).");
-        if (options.Threads < 1) throw new TextSslException($"--threads must be at least 1 (got {options.Threads}).");
+        if (options.ShardTokens < 1) throw new OptionException(nameof(BuildOptions.ShardTokens), $"ShardTokens must be at least 1 (got {options.ShardTokens}).");
+        if (options.Threads < 1) throw new OptionException(nameof(BuildOptions.Threads), $"Threads must be at least 1 (got {options.Threads}).");
         if (options.HeapAllowance < 0) throw new TextSslException($"the heap allowance must not be negative (got {options.HeapAllowance}).");
-        if (options.BatchChars < 1) throw new TextSslException($"--batch-chars must be at least 1 (got {options.BatchChars}).");
-        if (options.CheckpointInterval < TimeSpan.Zero) throw new TextSslException($"--checkpoint-seconds must not be negative (got {options.CheckpointInterval.TotalSeconds}).");
+        if (options.BatchChars < 1) throw new OptionException(nameof(BuildOptions.BatchChars), $"BatchChars must be at least 1 (got {options.BatchChars}).");
+        if (options.CheckpointInterval < TimeSpan.Zero) throw new OptionException(nameof(BuildOptions.CheckpointInterval), $"CheckpointInterval must not be negative (got {options.CheckpointInterval.TotalSeconds} s).");
         var tokenizer = options.Tokenizer;
         var eot = tokenizer.Specials.IdOf(SpecialTokenRole.EndOfText)
                   ?? throw new TextSslException($"the {tokenizer.Kind} tokenizer has no end-of-text special token, which separates documents in the shards. Use a tokenizer that has one.");
@@ -58,7 +58,7 @@ public static partial class CorpusBuilder
         var hash = OptionsHash(options, files);
         var checkpoint = options.Resume ? BuildCheckpoint.Load(work) : null;
         if (checkpoint is not null && checkpoint.OptionsHash != hash)
-            throw new TextSslException($"cannot resume in '{outDir}': the inputs, options or tokenizer differ from the interrupted run. Run with the same ones, or without --resume to start over.");
+            throw new OptionException(nameof(BuildOptions.Resume), $"cannot resume in '{outDir}': the inputs, options or tokenizer differ from the interrupted run. Run with the same ones, or without Resume to start over.");
         if (checkpoint is null)
         {
             DeleteWork(work);
@@ -84,7 +84,7 @@ public static partial class CorpusBuilder
             {
                 writer.Dispose();
                 DeleteWork(work);
-                throw new TextSslException(state.EmptyMessage());
+                throw new OptionException([nameof(SourceSpec.Format), nameof(SourceSpec.Field), nameof(SourceSpec.Boundary), nameof(CleaningOptions.MinChars), nameof(CleaningOptions.MaxChars)], state.EmptyMessage());
             }
             var manifest = state.Manifest(splits);
             // the pending manifest marks the work directory complete, so everything it installs is written first
@@ -208,8 +208,8 @@ public static partial class CorpusBuilder
         if (!File.Exists(manifestPath) || force) return;
         var old = CorpusManifest.Load(manifestPath);
         if (old.TokenizerFingerprint != tokenizer.Fingerprint)
-            throw new TextSslException($"{manifestPath} was made with another tokenizer ({old.TokenizerKind} {old.TokenizerFingerprint}; this run uses {tokenizer.Kind} {tokenizer.Fingerprint}). " +
-                                       "Write to another --out directory, or pass --force to replace it.");
+            throw new OptionException([nameof(BuildOptions.OutputDirectory), nameof(BuildOptions.Force)], $"{manifestPath} was made with another tokenizer ({old.TokenizerKind} {old.TokenizerFingerprint}; this run uses {tokenizer.Kind} {tokenizer.Fingerprint}). " +
+                                       "Write to another OutputDirectory, or use Force to replace it.");
     }
 
     /// <summary>Moves finished shards into the output directory and renames the manifest into place last.</summary>
@@ -227,7 +227,7 @@ public static partial class CorpusBuilder
             var to = Path.Combine(outDir, shard.File);
             if (File.Exists(from)) File.Move(from, to, overwrite: true);
             else if (!File.Exists(to) || new FileInfo(to).Length != shard.Bytes)
-                throw new TextSslException($"cannot finish: shard '{shard.File}' is neither in '{work}' nor in '{outDir}'. Run again without --resume.");
+                throw new OptionException(nameof(BuildOptions.Resume), $"cannot finish: shard '{shard.File}' is neither in '{work}' nor in '{outDir}'. Run again without Resume.");
         }
         foreach (var stale in previous.Where(f => ShardFile().IsMatch(f) && !keep.Contains(f)))
             if (File.Exists(Path.Combine(outDir, stale))) File.Delete(Path.Combine(outDir, stale));

@@ -31,12 +31,13 @@ public sealed class CorpusErrors(ErrorPolicy policy, int keep = 20)
 
     /// <summary>Reports an unreadable record: throws under <see cref="ErrorPolicy.Fail"/>, records it under <see cref="ErrorPolicy.Skip"/>.</summary>
     /// <exception cref="TextSslException">The policy is <see cref="ErrorPolicy.Fail"/>.</exception>
-    public void Report(string source, long record, string reason, Exception? cause = null)
+    public void Report(string source, long record, string reason, Exception? cause = null, IReadOnlyList<string>? options = null)
     {
         if (policy == ErrorPolicy.Fail)
         {
-            var message = $"{source}:{record}: {reason}. Fix the input, or pass --on-error skip to skip such records (they are counted and listed in the report).";
-            throw cause is null ? new TextSslException(message) : new TextSslException(message, cause);
+            var message = $"{source}:{record}: {reason}. Fix the input, or set OnError to skip such records (they are counted and listed in the report).";
+            IReadOnlyList<string> names = [nameof(BuildOptions.OnError), .. options ?? []];
+            throw cause is null ? new OptionException(names, message) : new OptionException(names, message, cause);
         }
         Interlocked.Increment(ref _count);
         lock (_first) if (_first.Count < keep) _first.Add(new SkippedRecord(source, record, reason));

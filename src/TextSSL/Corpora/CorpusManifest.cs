@@ -70,7 +70,7 @@ public sealed record CorpusManifest
     /// <exception cref="TextSslException">Missing, not JSON, or of an unknown format.</exception>
     public static CorpusManifest Load(string path)
     {
-        if (!File.Exists(path)) throw new TextSslException($"no shard manifest at '{path}'. Prepare the corpus first: textssl-prep build ... --out {Path.GetDirectoryName(path)}");
+        if (!File.Exists(path)) throw new TextSslException($"no shard manifest at '{path}'. Prepare the corpus first (a shard build into '{Path.GetDirectoryName(path)}').");
         CorpusManifest? m;
         try { m = JsonSerializer.Deserialize<CorpusManifest>(File.ReadAllText(path), Json); }
         catch (JsonException ex) { throw new TextSslException($"{path} is not a valid shard manifest: {ex.Message}", ex); }

@@ -44,8 +44,8 @@ public static class CorpusReader
                 found++;
             }
             if (found == 0)
-                throw new TextSslException($"directory '{spec.Path}' holds no file to read (auto mode reads .txt, .md, .jsonl, .ndjson, .csv, .tsv, .parquet, .eml, optionally .gz/.zst). " +
-                                           "Pass --format to read every file, or --include PATTERN.");
+                throw new OptionException([nameof(SourceSpec.Format), nameof(SourceSpec.Include)], $"directory '{spec.Path}' holds no file to read (auto mode reads .txt, .md, .jsonl, .ndjson, .csv, .tsv, .parquet, .eml, optionally .gz/.zst). " +
+                                           "Set Format to read every file, or give Include patterns.");
         }
         return files;
     }

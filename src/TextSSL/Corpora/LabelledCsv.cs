@@ -43,7 +43,7 @@ public static class LabelledCsv
     /// <exception cref="TextSslException">A document has no label, nothing is left, or the input is bad.</exception>
     public static async Task<LabelledResult> WriteAsync(IReadOnlyList<SourceSpec> sources, string path, LabelledOptions options, CancellationToken ct = default)
     {
-        if (options.TestFraction is < 0 or >= 1) throw new TextSslException($"--test must be in [0, 1) (got {options.TestFraction}).");
+        if (options.TestFraction is < 0 or >= 1) throw new OptionException(nameof(LabelledOptions.TestFraction), $"TestFraction must be in [0, 1) (got {options.TestFraction}).");
         var errors = new CorpusErrors(options.OnError);
         var cleaner = new TextCleaner(options.Cleaning);
         var seen = new HashSet<UInt128>();
@@ -62,7 +62,7 @@ public static class LabelledCsv
                 {
                     read++;
                     if (doc.Label is null)
-                        throw new TextSslException($"{doc.Source}:{doc.Record}: the document has no label. Say where labels come from with --label-from folder|file|field.");
+                        throw new OptionException(nameof(SourceSpec.LabelFrom), $"{doc.Source}:{doc.Record}: the document has no label. Say where labels come from with LabelFrom (folder, file or field).");
                     if (cleaner.Clean(doc.Text, out var text) != CleanOutcome.Kept) { dropped++; continue; }
                     var key = Deduplicator.Key(text!);
                     if (!seen.Add(key)) { duplicates++; continue; }

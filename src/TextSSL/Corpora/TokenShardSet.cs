@@ -21,7 +21,7 @@ public sealed class TokenShardSet : IDisposable
     /// <summary>The directory holding the manifest and shards.</summary>
     public string Directory => _directory;
 
-    /// <summary>Opens the shard directory written by <c>textssl-prep build</c>.</summary>
+    /// <summary>Opens the shard directory written by a shard build (<see cref="CorpusBuilder"/>).</summary>
     /// <exception cref="TextSslException">No manifest, an unknown format, or a shard that is missing or of the wrong size.</exception>
     public static TokenShardSet Open(string directory)
     {
@@ -32,7 +32,7 @@ public sealed class TokenShardSet : IDisposable
             {
                 var path = Path.Combine(full, shard.File);
                 if (!File.Exists(path))
-                    throw new TextSslException($"shard '{path}' of split '{split}' is missing. Prepare the corpus again (textssl-prep build ... --out {directory}).");
+                    throw new TextSslException($"shard '{path}' of split '{split}' is missing. Prepare the corpus again (a shard build into '{directory}').");
                 var length = new FileInfo(path).Length;
                 if (length != shard.Bytes || shard.Bytes != shard.Tokens * manifest.TokenBytes)
                     throw new TextSslException($"shard '{path}' has {length} bytes; the manifest records {shard.Bytes} ({shard.Tokens} tokens × {manifest.TokenBytes} bytes). " +

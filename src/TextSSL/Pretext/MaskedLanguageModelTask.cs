@@ -74,8 +74,8 @@ public sealed class MaskedLanguageModelTask : IPretextTask
         if (blockSize <= Markers) throw new TextSslException($"block size {blockSize} leaves no room for text between [CLS] and [SEP].");
         if (stream.Count < 1) throw new TextSslException($"the {splitName} split is empty.");
         if (_pad is null && stream.Count < blockSize - Markers)
-            throw new TextSslException($"the {splitName} split has {stream.Count} tokens, fewer than one sequence of {blockSize - Markers}, and the tokenizer has no [PAD] to fill it. " +
-                                       "Use more data or a smaller --block-size.");
+            throw new OptionException(nameof(Training.OptimizationOptions.BlockSize), $"the {splitName} split has {stream.Count} tokens, fewer than one sequence of {blockSize - Markers}, and the tokenizer has no [PAD] to fill it. " +
+                                       "Use more data or a smaller BlockSize.");
     }
 
     /// <inheritdoc/>
@@ -203,7 +203,7 @@ public sealed class MaskedLanguageModelTask : IPretextTask
     public void LoadState(string state)
     {
         var s = JsonSerializer.Deserialize<State>(state);
-        if (s is null || s.Task != Name) throw new TextSslException($"the checkpoint's sampler state is not for the {Name} task; resume with the same --task.");
+        if (s is null || s.Task != Name) throw new OptionException(nameof(Training.PretrainingOptions.Task), $"the checkpoint's sampler state is not for the {Name} task; resume with the same Task.");
         var packing = s.Packing ?? nameof(SequencePacking.Stream);
         if (packing != Packing.ToString())
             throw new TextSslException($"the checkpoint's sampler packed sequences as {packing}, and this run as {Packing}; resume with the same Packing.");

@@ -65,8 +65,8 @@ public sealed class NextTokenTask : IPretextTask
     {
         if (blockSize < 1) throw new TextSslException($"block size must be positive (got {blockSize}).");
         if (stream.Count < blockSize + 1)
-            throw new TextSslException($"the {splitName} split has {stream.Count} tokens; next-token windows of block size {blockSize} need at least {blockSize + 1}. " +
-                                       "Use more data, a smaller --block-size, or a different split fraction.");
+            throw new OptionException([nameof(Training.OptimizationOptions.BlockSize), nameof(Training.PretrainingOptions.ValidationFraction)], $"the {splitName} split has {stream.Count} tokens; next-token windows of block size {blockSize} need at least {blockSize + 1}. " +
+                                       "Use more data, a smaller BlockSize, or a different ValidationFraction.");
     }
 
     /// <inheritdoc/>
@@ -202,7 +202,7 @@ public sealed class NextTokenTask : IPretextTask
     {
         var s = JsonSerializer.Deserialize<State>(state);
         if (s is null || s.Task != Name || s.Order != Order.ToString())
-            throw new TextSslException($"the checkpoint's sampler state is not for the {Name} task with {Order} windows; resume with the same --task and --sampling.");
+            throw new OptionException([nameof(Training.PretrainingOptions.Task), nameof(Training.PretrainingOptions.Sampling)], $"the checkpoint's sampler state is not for the {Name} task with {Order} windows; resume with the same Task and Sampling.");
         var packing = s.Packing ?? nameof(SequencePacking.Stream);
         if (packing != Packing.ToString())
             throw new TextSslException($"the checkpoint's sampler packed sequences as {packing}, and this run as {Packing}; resume with the same Packing.");

@@ -22,8 +22,8 @@ public sealed class TokenMasker
     {
         _options = options.Validate();
         _maskId = tokenizer.Specials.IdOf(SpecialTokenRole.Mask)
-                  ?? throw new TextSslException($"masked-LM needs a [MASK] token, and this {tokenizer.Kind} tokenizer has none. " +
-                                                "Use a tokenizer trained with the mask role (with --tokenizer char, --task mlm adds [MASK], [CLS], [SEP] and [PAD]).");
+                  ?? throw new OptionException([nameof(Training.PretrainingOptions.Tokenizer), nameof(Training.PretrainingOptions.Task)], $"masked-LM needs a [MASK] token, and this {tokenizer.Kind} tokenizer has none. " +
+                                                "Use a tokenizer trained with the mask role (with Tokenizer char, Task mlm adds [MASK], [CLS], [SEP] and [PAD]).");
         var v = tokenizer.VocabSize;
         _special = new bool[v];
         _startsWord = new bool[v];

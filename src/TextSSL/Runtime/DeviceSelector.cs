@@ -20,11 +20,11 @@ public static class DeviceSelector
         {
             { Kind: DeviceKind.Auto } => cudaAvailable ? new torch.Device(DeviceType.CUDA, 0) : torch.CPU,
             { Kind: DeviceKind.Cpu } => torch.CPU,
-            { Kind: DeviceKind.Cuda } when !cudaAvailable => throw new TextSslException(
-                $"--device {spec}: CUDA is not available on this machine ({TorchRuntime.Backend} backend). " +
-                "Use --device cpu (or auto), or build with -p:TorchBackend=external on a machine with PyTorch+CUDA; `textssl doctor` shows what was found."),
-            { Kind: DeviceKind.Cuda, Index: var i } when i >= cudaCount => throw new TextSslException(
-                $"--device {spec}: this machine has {cudaCount} CUDA device(s) (cuda:0..cuda:{cudaCount - 1})."),
+            { Kind: DeviceKind.Cuda } when !cudaAvailable => throw new OptionException(nameof(Training.RuntimeOptions.Device),
+                $"Device {spec}: CUDA is not available on this machine ({TorchRuntime.Backend} backend). " +
+                "Use Device cpu (or auto), or build with -p:TorchBackend=external on a machine with PyTorch+CUDA; the environment report (doctor) shows what was found."),
+            { Kind: DeviceKind.Cuda, Index: var i } when i >= cudaCount => throw new OptionException(nameof(Training.RuntimeOptions.Device),
+                $"Device {spec}: this machine has {cudaCount} CUDA device(s) (cuda:0..cuda:{cudaCount - 1})."),
             { Kind: DeviceKind.Cuda, Index: var i } => new torch.Device(DeviceType.CUDA, i),
             _ => throw new InvalidOperationException("unreachable"),
         };

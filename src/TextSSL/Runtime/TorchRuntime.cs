@@ -112,7 +112,7 @@ public static class TorchRuntime
         return ($"libtorch could not be loaded ({Backend} backend): {inner.Message.Split('\n')[0]}",
                 Backend == "external"
                     ? "Check that TEXTSSL_LIBTORCH (or PyTorch's torch/lib) holds a libtorch matching TorchSharp 0.107 (libtorch 2.10+)."
-                    : "Rebuild with `dotnet build` so the libtorch package is restored, then run `textssl doctor`.");
+                    : "Rebuild with `dotnet build` so the libtorch package is restored, then check the environment report (doctor).");
     }
 
     private static string? LocateLoadedLibTorch()

@@ -152,9 +152,9 @@ public sealed class PretrainingRun : IDisposable
                        ?? PretextTasks.Create(o.TaskName, data.Tokenizer, o.Runtime.Seed, o.Sampling, o.Masking, o.Contrastive, source?.Info.Model.Kind, o.Packing);
             return (data, task);
         }
-        catch (TextSslException ex) when (source is not null && ex is not OptionException)
+        catch (TextSslException ex) when (source is not null && (ex is not OptionException option || option.Option == nameof(PretrainingOptions.Tokenizer)))
         {
-            throw new OptionException([nameof(PretrainingOptions.Task), nameof(PretrainingOptions.InitFrom)],
+            throw new OptionException([nameof(PretrainingOptions.Task), nameof(PretrainingOptions.InitFrom), .. (ex as OptionException)?.Options ?? []],
                 $"InitFrom: the tokenizer of '{source.Directory}' does not suit Task {o.Task}: {ex.Message}");
         }
     }

@@ -62,8 +62,9 @@ public class LabelledAndCatalogTests
     {
         using var dir = new TempDir();
         var path = dir.Write("a.txt", "no label here");
-        var ex = Assert.ThrowsAsync<TextSslException>(() => LabelledCsv.WriteAsync([new SourceSpec(path)], dir["o.csv"], new LabelledOptions()));
-        Assert.That(ex!.Message, Does.Contain("a.txt:1").And.Contain("--label-from"));
+        var ex = Assert.ThrowsAsync<OptionException>(() => LabelledCsv.WriteAsync([new SourceSpec(path)], dir["o.csv"], new LabelledOptions()));
+        Assert.That(ex, Is.InstanceOf<OptionException>());
+        Assert.That(((OptionException)ex!).MessageWith(TextSSL.Cli.OptionFlags.For), Does.Contain("a.txt:1").And.Contain("--label-from"));
         Assert.That(Directory.GetFiles(dir.Path).Select(Path.GetFileName), Is.EqualTo(new[] { "a.txt" }), "neither a CSV nor its spool file is left behind");
     }
 

@@ -39,8 +39,9 @@ public class ReaderTests
         var big = string.Join("\n", Enumerable.Repeat(new string('x', 40), 10)); // 409 characters over 10 lines
         var path = dir.Write("a.txt", $"first paragraph\n\n{big}\n\nlast paragraph\n");
         var spec = new SourceSpec(path) { Boundary = DocumentBoundary.Paragraph, MaxRecordChars = 200 };
-        var ex = Assert.ThrowsAsync<TextSslException>(() => ReadAll(spec));
-        Assert.That(ex!.Message, Does.Contain("a.txt:3").And.Contain("longer than 200 characters").And.Contain("--boundary"));
+        var ex = Assert.ThrowsAsync<OptionException>(() => ReadAll(spec));
+        Assert.That(ex, Is.InstanceOf<OptionException>());
+        Assert.That(((OptionException)ex!).MessageWith(TextSSL.Cli.OptionFlags.For), Does.Contain("a.txt:3").And.Contain("longer than 200 characters").And.Contain("--boundary"));
 
         var errors = new CorpusErrors(ErrorPolicy.Skip);
         var docs = await ReadAll(spec, errors: errors);
@@ -60,7 +61,7 @@ public class ReaderTests
         Assert.That(errors.First.Select(e => (e.Record, e.Reason.Contains("longer than"))), Is.EqualTo(new[] { (2L, true), (3L, true) }));
 
         var csv = dir.Write("a.csv", $"text\nok\n{new string('w', 100)}\n");
-        var ex = Assert.ThrowsAsync<TextSslException>(() => ReadAll(new SourceSpec(csv) { MaxRecordChars = 80 }));
+        var ex = Assert.ThrowsAsync<OptionException>(() => ReadAll(new SourceSpec(csv) { MaxRecordChars = 80 }));
         Assert.That(ex!.Message, Does.Contain("a.csv").And.Contain("longer than 80 characters"));
     }
 
@@ -80,7 +81,7 @@ public class ReaderTests
         var bytes = Encoding.UTF8.GetBytes("good one\nbad ").Concat(new byte[] { 0xC3, 0x28 }).Concat(Encoding.UTF8.GetBytes(" here\ngood two\n")).ToArray();
         var path = dir.WriteBytes("bad.txt", bytes);
         var spec = new SourceSpec(path) { Boundary = DocumentBoundary.Line };
-        var ex = Assert.ThrowsAsync<TextSslException>(() => ReadAll(spec));
+        var ex = Assert.ThrowsAsync<OptionException>(() => ReadAll(spec));
         Assert.That(ex!.Message, Does.Contain("bad.txt:2").And.Contain("invalid UTF-8"));
 
         var errors = new CorpusErrors(ErrorPolicy.Skip);
@@ -110,7 +111,7 @@ public class ReaderTests
     {
         using var dir = new TempDir();
         var path = dir.Write("m.jsonl", "{\"text\":\"ok\"}\n{\"text\": oops}\n{\"other\":\"x\"}\n[1]\n{\"text\":\"fine\"}\n");
-        var ex = Assert.ThrowsAsync<TextSslException>(() => ReadAll(new SourceSpec(path)));
+        var ex = Assert.ThrowsAsync<OptionException>(() => ReadAll(new SourceSpec(path)));
         Assert.That(ex!.Message, Does.Contain("m.jsonl:2").And.Contain("malformed JSON"));
         var errors = new CorpusErrors(ErrorPolicy.Skip);
         var docs = await ReadAll(new SourceSpec(path), errors: errors);
@@ -143,7 +144,7 @@ public class ReaderTests
     {
         using var dir = new TempDir();
         var path = dir.Write("a.csv", "id,body\n1,x\n");
-        var ex = Assert.ThrowsAsync<TextSslException>(() => ReadAll(new SourceSpec(path) { Field = "text" }));
+        var ex = Assert.ThrowsAsync<OptionException>(() => ReadAll(new SourceSpec(path) { Field = "text" }));
         Assert.That(ex!.Message, Does.Contain("a.csv").And.Contain("no text column named 'text'").And.Contain("id, body"));
     }
 
@@ -176,7 +177,7 @@ public class ReaderTests
         var docs = await ReadAll(new SourceSpec(dir["a.parquet"]) { Field = "content" }, errors: errors);
         Assert.That(docs.Select(d => (d.Text, d.Record)), Is.EqualTo(new[] { ("alpha", 1L), ("gamma", 3L) }));
         Assert.That(errors.First.Single().Record, Is.EqualTo(2));
-        var ex = Assert.ThrowsAsync<TextSslException>(() => ReadAll(new SourceSpec(dir["a.parquet"]) { Field = "text" }));
+        var ex = Assert.ThrowsAsync<OptionException>(() => ReadAll(new SourceSpec(dir["a.parquet"]) { Field = "text" }));
         Assert.That(ex!.Message, Does.Contain("no text column named 'text'").And.Contain("content"));
     }
 

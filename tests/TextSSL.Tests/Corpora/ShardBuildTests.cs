@@ -195,8 +195,9 @@ public class ShardBuildTests
         var (input, docs) = WriteCorpus(dir, 50);
         await CorpusBuilder.BuildAsync(Options(input, dir["out"], CharTokenizerFor(docs)));
         var other = CharTokenizerFor(docs.Append("ÅØ"));
-        var ex = Assert.ThrowsAsync<TextSslException>(() => CorpusBuilder.BuildAsync(Options(input, dir["out"], other)));
-        Assert.That(ex!.Message, Does.Contain("another tokenizer").And.Contain("--force"));
+        var ex = Assert.ThrowsAsync<OptionException>(() => CorpusBuilder.BuildAsync(Options(input, dir["out"], other)));
+        Assert.That(ex, Is.InstanceOf<OptionException>());
+        Assert.That(((OptionException)ex!).MessageWith(TextSSL.Cli.OptionFlags.For), Does.Contain("another tokenizer").And.Contain("--force"));
         var forced = await CorpusBuilder.BuildAsync(Options(input, dir["out"], other) with { Force = true });
         Assert.That(TokenShardSet.Open(dir["out"]).Manifest.TokenizerFingerprint, Is.EqualTo(other.Fingerprint).And.EqualTo(forced.Manifest.TokenizerFingerprint));
     }
@@ -206,7 +207,7 @@ public class ShardBuildTests
     {
         using var dir = new TempDir();
         var input = dir.Write("a.txt", "short\n\nalso short\n");
-        var ex = Assert.ThrowsAsync<TextSslException>(() => CorpusBuilder.BuildAsync(
+        var ex = Assert.ThrowsAsync<OptionException>(() => CorpusBuilder.BuildAsync(
             new BuildOptions([new SourceSpec(input) { Boundary = DocumentBoundary.Paragraph }], dir["out"], CharTokenizerFor(["short also"]))
             { Cleaning = new CleaningOptions { MinChars = 100 } }));
         Assert.That(ex!.Message, Does.Contain("no documents left").And.Contain("2 shorter than 100"));

@@ -44,7 +44,8 @@ public class RuntimeTests
     {
         if (torch.cuda.is_available()) Assert.Ignore("this machine has CUDA");
         Assert.That(() => DeviceSelector.Resolve("cuda"),
-            Throws.InstanceOf<TextSslException>().With.Message.Contains("CUDA is not available").And.Message.Contains("--device cpu"));
+            Throws.InstanceOf<OptionException>().With.Message.Contains("CUDA is not available")
+                .And.Matches<OptionException>(e => e.MessageWith(TextSSL.Cli.OptionFlags.For).Contains("--device cpu")));
     }
 
     [Test]

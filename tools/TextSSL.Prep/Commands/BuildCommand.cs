@@ -11,6 +11,7 @@ internal static class BuildCommand
 {
     public static Command Create()
     {
+        TextSSL.Cli.OptionFlags.Register(nameof(BuildOptions.CheckpointInterval), "--checkpoint-seconds");
         var inputs = new InputOptions();
         var tokenizer = new Option<string>("--tokenizer")
         {

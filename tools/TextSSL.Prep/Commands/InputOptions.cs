@@ -52,6 +52,7 @@ internal sealed class InputOptions
 
     public InputOptions()
     {
+        TextSSL.Cli.OptionFlags.Register(nameof(SourceSpec.HasHeader), "--no-header");
         Format.AcceptOnlyFromAmong("auto", "text", "jsonl", "csv", "tsv", "parquet", "email");
         Boundary.AcceptOnlyFromAmong("file", "line", "paragraph", "separator");
         Normalize.AcceptOnlyFromAmong("nfc", "nfkc", "none");

@@ -9,6 +9,7 @@ internal static class LabelsCommand
 {
     public static Command Create()
     {
+        TextSSL.Cli.OptionFlags.Register(nameof(LabelledOptions.TestFraction), "--test");
         var inputs = new InputOptions();
         var output = new Option<string>("--out") { Description = "The CSV file to write.", Required = true };
         var labelFrom = new Option<string?>("--label-from") { Description = "Where labels come from: folder, file (name without extension) or field (--label-field). A catalog corpus brings its own." };

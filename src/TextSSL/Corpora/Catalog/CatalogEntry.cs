@@ -60,7 +60,7 @@ public sealed record CatalogEntry
     {
         if (IsFetched) return [Read.ToSpec(DataDirectory, Extract)];
         if (Shipped is { } s) return [Read.ToSpec(Path.Combine(Folder, s.File), Extract)];
-        throw new TextSslException($"corpus '{Name}' has not been fetched. Run: textssl-prep fetch {Name}");
+        throw new TextSslException($"corpus '{Name}' has not been fetched into '{DataDirectory}'. Fetch it first (the corpus fetcher downloads and checks it).");
     }
 
     /// <summary>JSON settings of catalog manifests.</summary>

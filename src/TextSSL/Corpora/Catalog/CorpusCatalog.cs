@@ -27,7 +27,7 @@ public sealed class CorpusCatalog
     {
         root ??= Environment.GetEnvironmentVariable(EnvironmentVariable) is { Length: > 0 } env ? env : Find();
         if (root is null || !Directory.Exists(root))
-            throw new TextSslException($"no corpus catalog found{(root is null ? "" : $" at '{root}'")}. Run from the TextSSL repository, pass --catalog DIR, or set {EnvironmentVariable}.");
+            throw new OptionException("Catalog", $"no corpus catalog found{(root is null ? "" : $" at '{root}'")}. Run from the TextSSL repository, name the Catalog folder, or set {EnvironmentVariable}.");
         var entries = Directory.EnumerateDirectories(root).Order(StringComparer.Ordinal)
             .Select(d => Path.Combine(d, CatalogEntry.FileName)).Where(File.Exists).Select(CatalogEntry.Load).ToList();
         return new CorpusCatalog(Path.GetFullPath(root), entries);

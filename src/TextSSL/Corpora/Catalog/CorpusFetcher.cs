@@ -26,7 +26,7 @@ public sealed class CorpusFetcher(IPackageClient? client = null)
     {
         if (entry.IsFetched && !force)
         {
-            log?.Report($"{entry.Name} is already fetched in {entry.DataDirectory} (use --force to fetch again)");
+            log?.Report($"{entry.Name} is already fetched in {entry.DataDirectory} (fetching with force replaces it)");
             return await CheckAsync(entry, entry.DataDirectory, ct).ConfigureAwait(false);
         }
         if (Directory.Exists(entry.DataDirectory)) await EnsureReplaceableAsync(entry, ct).ConfigureAwait(false); // before any download

@@ -16,7 +16,7 @@ internal sealed record BuildCheckpoint(string OptionsHash, long DocumentsDone, D
         var path = Path.Combine(workDirectory, FileName);
         if (!File.Exists(path)) return null;
         try { return JsonSerializer.Deserialize<BuildCheckpoint>(File.ReadAllText(path), CorpusManifest.Json); }
-        catch (JsonException ex) { throw new TextSslException($"cannot resume: {path} is damaged ({ex.Message}). Run again without --resume.", ex); }
+        catch (JsonException ex) { throw new OptionException([nameof(BuildOptions.Resume)], $"cannot resume: {path} is damaged ({ex.Message}). Run again without Resume.", ex); }
     }
 
     public void Save(string workDirectory) =>

@@ -33,13 +33,13 @@ internal static class DelimitedReader
         {
             await csv.ReadHeaderAsync(ct).ConfigureAwait(false);
             var header = csv.Headers.ToArray();
-            column = IndexOf(csv, header, spec.Field, file.Path, "text", "--field");
-            if (spec.LabelFrom == LabelSource.Field && spec.LabelField is { } lf) labelColumn = IndexOf(csv, header, lf, file.Path, "label", "--label-field");
+            column = IndexOf(csv, header, spec.Field, file.Path, "text", nameof(SourceSpec.Field));
+            if (spec.LabelFrom == LabelSource.Field && spec.LabelField is { } lf) labelColumn = IndexOf(csv, header, lf, file.Path, "label", nameof(SourceSpec.LabelField));
         }
         else
         {
-            column = ParseIndex(spec.Field, file.Path, "--field");
-            if (spec.LabelFrom == LabelSource.Field && spec.LabelField is { } lf) labelColumn = ParseIndex(lf, file.Path, "--label-field");
+            column = ParseIndex(spec.Field, file.Path, nameof(SourceSpec.Field));
+            if (spec.LabelFrom == LabelSource.Field && spec.LabelField is { } lf) labelColumn = ParseIndex(lf, file.Path, nameof(SourceSpec.LabelField));
         }
         while (await csv.ReadAsync(ct).ConfigureAwait(false))
         {
@@ -81,11 +81,11 @@ internal static class DelimitedReader
     private static int IndexOf(CsvReader csv, string[] header, string name, string path, string what, string option) =>
         Array.IndexOf(header, name) is var i and >= 0 ? i
         : csv.TryGetFieldIndex(name, out var j) ? j
-        : throw new TextSslException($"{path}: no {what} column named '{name}' in the header (columns: {string.Join(", ", header.Take(20))}). " +
-                                     $"Name the column with {option}, or pass --no-header for files without a header row.");
+        : throw new OptionException([option, nameof(SourceSpec.HasHeader)], $"{path}: no {what} column named '{name}' in the header (columns: {string.Join(", ", header.Take(20))}). " +
+                                     $"Name the column with {option}, or, for files without a header row, say so with HasHeader.");
 
     private static int ParseIndex(string value, string path, string option) =>
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var i)
             ? i
-            : throw new TextSslException($"{path}: without a header row, {option} must be a 0-based column number (got '{value}').");
+            : throw new OptionException(option, $"{path}: without a header row, {option} must be a 0-based column number (got '{value}').");
 }

@@ -55,7 +55,7 @@ internal static class JsonLinesReader
             var text = Lookup(json.RootElement, spec.Field);
             if (text is not { ValueKind: JsonValueKind.String })
             {
-                errors.Report(path, number, text is null ? $"no field '{spec.Field}' (choose the text field with --field)" : $"field '{spec.Field}' is {text.Value.ValueKind}, not a string");
+                errors.Report(path, number, text is null ? $"no field '{spec.Field}' (choose the text field with Field)" : $"field '{spec.Field}' is {text.Value.ValueKind}, not a string", options: [nameof(SourceSpec.Field)]);
                 return null;
             }
             var label = fileLabel;

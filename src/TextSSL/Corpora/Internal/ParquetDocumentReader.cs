@@ -26,8 +26,8 @@ internal static class ParquetDocumentReader
         await using var _ = stream;
         await using var __ = reader;
         var fields = reader.Schema.GetDataFields();
-        var text = Find(fields, spec.Field, file.Path, "text", "--field");
-        var label = spec.LabelFrom == LabelSource.Field && spec.LabelField is { } lf ? Find(fields, lf, file.Path, "label", "--label-field") : null;
+        var text = Find(fields, spec.Field, file.Path, "text", nameof(SourceSpec.Field));
+        var label = spec.LabelFrom == LabelSource.Field && spec.LabelField is { } lf ? Find(fields, lf, file.Path, "label", nameof(SourceSpec.LabelField)) : null;
         long row = 0;
         for (var g = 0; g < reader.RowGroupCount; g++)
         {
@@ -56,7 +56,7 @@ internal static class ParquetDocumentReader
     {
         var f = fields.FirstOrDefault(f => f.Name == name || f.Path.ToString() == name);
         if (f is null)
-            throw new TextSslException($"{path}: no {what} column named '{name}' (columns: {string.Join(", ", fields.Select(x => x.Name).Take(20))}). Name it with {option}.");
+            throw new OptionException(option, $"{path}: no {what} column named '{name}' (columns: {string.Join(", ", fields.Select(x => x.Name).Take(20))}). Name it with {option}.");
         // Parquet.Net exposes string columns as string or as ReadOnlyMemory<char>; anything else is not text
         if (f.ClrType != typeof(string) && f.ClrType != typeof(ReadOnlyMemory<char>))
             throw new TextSslException($"{path}: column '{name}' holds {f.ClrType.Name} values, not strings. Name a string column with {option}.");

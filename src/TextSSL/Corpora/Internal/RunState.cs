@@ -88,7 +88,7 @@ internal sealed class RunState
         $"no documents left to write: {_read} read, {_empty} empty, {_tooShort} shorter than {Options.Cleaning.MinChars} chars, " +
         $"{_tooLong} longer than {Options.Cleaning.MaxChars} chars, {Dedup.ExactDuplicates} exact and {Dedup.NearDuplicates} near duplicates, " +
         $"{Errors.Count} unreadable and {Untokenizable.Count} untokenizable records skipped. " +
-        "Check the input format (--format, --field, --boundary) and relax --min-chars/--max-chars.";
+        "Check the input format (Format, Field, Boundary) and relax MinChars/MaxChars.";
 
     public static string NormalizationName(NormalizationForm? form) => form switch
     {

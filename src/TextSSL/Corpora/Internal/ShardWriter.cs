@@ -79,7 +79,7 @@ internal sealed class ShardWriter : IDisposable
             {
                 var path = Path.Combine(directory, shard.File);
                 if (!File.Exists(path) || new FileInfo(path).Length != shard.Bytes)
-                    throw new TextSslException($"cannot resume: finished shard '{path}' is missing or has the wrong size. Run again without --resume.");
+                    throw new OptionException(nameof(BuildOptions.Resume), $"cannot resume: finished shard '{path}' is missing or has the wrong size. Run again without Resume.");
             }
             if (resume is null) return;
             _openIndex = resume.OpenIndex;
@@ -90,7 +90,7 @@ internal sealed class ShardWriter : IDisposable
             {
                 var path = Path.Combine(directory, ShardName(name, _openIndex));
                 if (!File.Exists(path) || new FileInfo(path).Length < _openTokens * tokenBytes)
-                    throw new TextSslException($"cannot resume: shard '{path}' is shorter than its checkpoint. Run again without --resume.");
+                    throw new OptionException(nameof(BuildOptions.Resume), $"cannot resume: shard '{path}' is shorter than its checkpoint. Run again without Resume.");
                 _open = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.Read, 1 << 20);
                 _open.SetLength(_openTokens * tokenBytes); // drop whatever was written after the checkpoint
                 _open.Seek(0, SeekOrigin.End);

@@ -20,7 +20,7 @@ internal static class TextSourceReader
         {
             if (startLine == 0) return null;
             RawDocument? doc = null;
-            if (problem is not null) errors.Report(file.Path, startLine, problem);
+            if (problem is not null) errors.Report(file.Path, startLine, problem, options: [nameof(SourceSpec.Boundary), nameof(SourceSpec.MaxRecordChars)]);
             else doc = new RawDocument(text.ToString(), file.Path, startLine, label);
             text.Clear();
             startLine = 0;
@@ -49,7 +49,7 @@ internal static class TextSourceReader
                 // a line over the byte limit holds more characters than a whole document may
                 if (lines.TooLong || (line is not null && text.Length + line.Length + 1 > spec.MaxRecordChars))
                     problem = $"the document is longer than {spec.MaxRecordChars:N0} characters (at line {lines.LineNumber}); " +
-                              "split the file into documents with --boundary line|paragraph|separator, or raise --max-record-chars";
+                              "split the file into documents with Boundary (line, paragraph or separator), or raise MaxRecordChars";
                 else if (line is null) problem = $"invalid UTF-8 on line {lines.LineNumber} (byte {offset} of the line)";
                 else
                 {
