@@ -31,7 +31,7 @@ public sealed record PackingReport(long Batches, long Positions, long RealText, 
 }
 
 /// <summary>Measures how many positions of a task's batches hold real text (<see cref="PackingReport"/>).</summary>
-public static class PackingStatistics
+internal static class PackingStatistics
 {
     /// <summary>
     /// Draws <paramref name="batches"/> training batches from a fresh <paramref name="task"/> and classifies every
