@@ -7,7 +7,7 @@ using TextSSL.Corpora.Internal;
 namespace TextSSL.Corpora;
 
 /// <summary>What <see cref="Deduplicator.Check"/> decided.</summary>
-public enum DuplicateKind
+internal enum DuplicateKind
 {
     /// <summary>Not a duplicate of any earlier document: keep it.</summary>
     Unique,
