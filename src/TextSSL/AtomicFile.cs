@@ -1,7 +1,7 @@
 namespace TextSSL;
 
 /// <summary>Writes files so that a crash leaves either the old file or the new one, never a partial one.</summary>
-public static class AtomicFile
+internal static class AtomicFile
 {
     /// <summary>Writes through a temporary sibling file, flushes it to disk, then renames it over <paramref name="path"/>.</summary>
     public static void Write(string path, Action<Stream> write)
@@ -36,7 +36,7 @@ public static class AtomicFile
 /// <see cref="OutputOwnership"/>); an empty one is filled; anything else is refused before any work starts.
 /// Leftovers of a crash during a swap are recovered by <see cref="Recover"/>, which every write runs first.
 /// </summary>
-public static class AtomicDirectory
+internal static class AtomicDirectory
 {
     /// <summary>
     /// Fills a temporary sibling of <paramref name="directory"/> with <paramref name="fill"/>, then swaps it in. The

@@ -1,7 +1,7 @@
 namespace TextSSL;
 
 /// <summary>Checks, before long work starts, that an output can be written where the user asked.</summary>
-public static class OutputChecks
+internal static class OutputChecks
 {
     /// <summary>
     /// Creates <paramref name="directory"/> if needed and proves it writable by creating and deleting a small probe file,

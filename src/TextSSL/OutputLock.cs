@@ -10,7 +10,7 @@ namespace TextSSL;
 /// process id, host, purpose, start time, command — is written beside it in <c>DIR/.textssl.lock.holder</c> (the lock
 /// file itself cannot be read while locked), so a second run fails at once and names the holder.
 /// </summary>
-public sealed class OutputLock : IDisposable
+internal sealed class OutputLock : IDisposable
 {
     /// <summary>The file that is locked.</summary>
     public const string LockFile = ".textssl.lock";

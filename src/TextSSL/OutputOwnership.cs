@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 namespace TextSSL;
 
 /// <summary>What kind of directory TextSSL wrote, as recorded by its owner marker or recognised by its own files.</summary>
-public enum OutputKind
+internal enum OutputKind
 {
     /// <summary>A saved tokenizer (<c>tokenizer.json</c> + <c>fingerprint.txt</c>).</summary>
     Tokenizer,
@@ -33,7 +33,7 @@ public enum OutputKind
 /// <see cref="OutputKind"/>) or, for kinds with their own manifest, by that manifest and nothing foreign beside it.
 /// Everything else is refused with a message saying what is there.
 /// </summary>
-public static partial class OutputOwnership
+internal static partial class OutputOwnership
 {
     /// <summary>The owner marker: a small text file whose first line is the kind (<c>split-texts</c>, ...).</summary>
     public const string MarkerFile = ".textssl-owner";

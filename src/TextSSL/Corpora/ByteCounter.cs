@@ -1,7 +1,7 @@
 namespace TextSSL.Corpora;
 
 /// <summary>A shared count of input bytes read so far (progress and throughput).</summary>
-public sealed class ByteCounter
+internal sealed class ByteCounter
 {
     private long _bytes;
 

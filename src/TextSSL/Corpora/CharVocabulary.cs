@@ -4,7 +4,7 @@ using TextSSL.Tokenization;
 namespace TextSSL.Corpora;
 
 /// <summary>Builds a character tokenizer from the characters of a corpus's cleaned documents (one streaming pass).</summary>
-public static class CharVocabulary
+internal static class CharVocabulary
 {
     /// <summary>
     /// Reads and cleans every document of <paramref name="sources"/> and returns a <see cref="CharTokenizer"/> over the

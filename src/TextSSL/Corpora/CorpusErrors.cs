@@ -4,7 +4,7 @@ namespace TextSSL.Corpora;
 /// Applies an <see cref="ErrorPolicy"/> to unreadable records: throws a <see cref="TextSslException"/> naming the
 /// file and record, or counts the record and keeps the first few for the report. Thread-safe.
 /// </summary>
-public sealed class CorpusErrors(ErrorPolicy policy, int keep = 20)
+internal sealed class CorpusErrors(ErrorPolicy policy, int keep = 20)
 {
     private readonly List<SkippedRecord> _first = [];
     private long _count;

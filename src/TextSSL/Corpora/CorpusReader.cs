@@ -8,7 +8,7 @@ namespace TextSSL.Corpora;
 /// Lists the files of a corpus's sources and streams their documents in a fixed order
 /// (sources in the order given, directory contents in ordinal path order), so every run sees the same sequence.
 /// </summary>
-public static class CorpusReader
+internal static class CorpusReader
 {
     /// <summary>Lists every file the sources name, with its resolved format.</summary>
     /// <exception cref="TextSslException">A source does not exist, or a directory holds no readable file.</exception>

@@ -7,7 +7,7 @@ using TextSSL.Corpora.Internal;
 namespace TextSSL.Corpora;
 
 /// <summary>What <see cref="Deduplicator.Check"/> decided.</summary>
-public enum DuplicateKind
+internal enum DuplicateKind
 {
     /// <summary>Not a duplicate of any earlier document: keep it.</summary>
     Unique,
@@ -24,7 +24,7 @@ public enum DuplicateKind
 /// (256 for the signature, about 180 for the band tables, the rest for the exact-hash table).
 /// Not thread-safe: compute <see cref="Key"/> and signatures in parallel, call <see cref="Check"/> in order.
 /// </summary>
-public sealed class Deduplicator
+internal sealed class Deduplicator
 {
     private const int Bands = 16, Rows = 8;
     private readonly DedupOptions _options;

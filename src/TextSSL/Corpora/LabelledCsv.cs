@@ -4,7 +4,7 @@ using CsvHelper;
 namespace TextSSL.Corpora;
 
 /// <summary>Options of a labelled probe set.</summary>
-public sealed record LabelledOptions
+internal sealed record LabelledOptions
 {
     /// <summary>Cleaning and length filters.</summary>
     public CleaningOptions Cleaning { get; init; } = new();
@@ -26,7 +26,7 @@ public sealed record LabelledOptions
 /// <param name="Duplicates">Exact duplicates dropped.</param>
 /// <param name="Skipped">Unreadable records skipped.</param>
 /// <param name="PerLabel">Per label: (train, test) documents.</param>
-public sealed record LabelledResult(string Path, long Read, long Dropped, long Duplicates, long Skipped, IReadOnlyDictionary<string, (int Train, int Test)> PerLabel);
+internal sealed record LabelledResult(string Path, long Read, long Dropped, long Duplicates, long Skipped, IReadOnlyDictionary<string, (int Train, int Test)> PerLabel);
 
 /// <summary>
 /// Writes a labelled set for probes as CSV (<c>text,label,split</c>) through CsvHelper: cleaned, exact duplicates
@@ -34,7 +34,7 @@ public sealed record LabelledResult(string Path, long Read, long Dropped, long D
 /// part, so the split depends on the texts only). Streaming: kept documents are spooled to a temporary file beside
 /// the output while their labels and hashes (about 60 bytes per document) decide the split, then copied into the CSV.
 /// </summary>
-public static class LabelledCsv
+internal static class LabelledCsv
 {
     /// <summary>The CSV header.</summary>
     public static IReadOnlyList<string> Header { get; } = ["text", "label", "split"];

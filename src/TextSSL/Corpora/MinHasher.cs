@@ -8,7 +8,7 @@ namespace TextSSL.Corpora;
 /// a document's shingles; the fraction of equal entries of two signatures estimates the shingles' Jaccard similarity.
 /// Entries keep the top 16 bits of each minimum (b-bit MinHash), so a signature costs 256 bytes. Thread-safe.
 /// </summary>
-public sealed class MinHasher
+internal sealed class MinHasher
 {
     /// <summary>Hash functions per signature.</summary>
     public const int Permutations = 128;

@@ -5,4 +5,4 @@ namespace TextSSL.Corpora;
 /// <param name="Spec">The source options that apply to it.</param>
 /// <param name="Format">The resolved format (never <see cref="SourceFormat.Auto"/>).</param>
 /// <param name="Bytes">Its size on disk; 0 for stdin.</param>
-public sealed record SourceFile(string Path, SourceSpec Spec, SourceFormat Format, long Bytes);
+internal sealed record SourceFile(string Path, SourceSpec Spec, SourceFormat Format, long Bytes);

@@ -4,7 +4,7 @@ using System.Text;
 namespace TextSSL.Corpora;
 
 /// <summary>Why a document did not survive cleaning.</summary>
-public enum CleanOutcome
+internal enum CleanOutcome
 {
     /// <summary>Kept.</summary>
     Kept,
@@ -21,7 +21,7 @@ public enum CleanOutcome
 /// (newlines and tabs kept), line breaks unified to <c>\n</c>, whitespace normalized, optional lower-casing, length filters.
 /// Stateless and thread-safe.
 /// </summary>
-public sealed class TextCleaner(CleaningOptions options)
+internal sealed class TextCleaner(CleaningOptions options)
 {
     /// <summary>The options applied.</summary>
     public CleaningOptions Options => options;

@@ -10,7 +10,7 @@ namespace TextSSL.Distributed;
 /// <param name="Size">Number of ranks.</param>
 /// <param name="Rank">This process's rank (0 … Size-1).</param>
 /// <param name="LocalRank">This process's rank among the ranks on its machine.</param>
-public sealed record LaunchEnvironment(int Size, int Rank, int LocalRank)
+internal sealed record LaunchEnvironment(int Size, int Rank, int LocalRank)
 {
     /// <summary>The launch seen in this process's environment, or null when it was not started by <c>mpirun</c>.</summary>
     public static LaunchEnvironment? Detect() => Detect(Environment.GetEnvironmentVariable);

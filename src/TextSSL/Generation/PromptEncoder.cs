@@ -4,7 +4,7 @@ using TextSSL.Tokenization;
 namespace TextSSL.Generation;
 
 /// <summary>Turns prompt text into token ids, with the rules for empty prompts and characters a tokenizer cannot encode.</summary>
-public static class PromptEncoder
+internal static class PromptEncoder
 {
     /// <summary>
     /// Encodes a prompt. An empty prompt starts from the tokenizer's beginning-of-text token, else its end-of-text token

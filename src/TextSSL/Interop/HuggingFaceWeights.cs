@@ -7,7 +7,7 @@ namespace TextSSL.Interop;
 /// The weights of a Hugging Face model directory: one <c>model.safetensors</c>, or shards listed by
 /// <c>model.safetensors.index.json</c> (<c>{"weight_map": {tensor: shard file}}</c>).
 /// </summary>
-public static class HuggingFaceWeights
+internal static class HuggingFaceWeights
 {
     /// <summary>The single-file weights name.</summary>
     public const string SingleFile = "model.safetensors";

@@ -11,7 +11,7 @@ namespace TextSSL.Interop;
 /// <param name="Shape">Its shape.</param>
 /// <param name="Begin">First byte, relative to the data area.</param>
 /// <param name="End">One past the last byte, relative to the data area.</param>
-public sealed record SafetensorsEntry(string Name, string Dtype, long[] Shape, long Begin, long End);
+internal sealed record SafetensorsEntry(string Name, string Dtype, long[] Shape, long Begin, long End);
 
 /// <summary>
 /// Reads and writes the safetensors format: an 8-byte little-endian header length, a JSON header
@@ -24,7 +24,7 @@ public sealed record SafetensorsEntry(string Name, string Dtype, long[] Shape, l
 /// validated here first. Writing is done here, not by PyBridge: its writer emits no <c>__metadata__</c>
 /// (<c>{"format": "pt"}</c>, which older <c>transformers</c> releases require) and no 8-byte header padding.
 /// </remarks>
-public static class SafetensorsFile
+internal static class SafetensorsFile
 {
     /// <summary>The dtypes this reader accepts; all are converted to fp32 on load.</summary>
     public static IReadOnlyList<string> SupportedDtypes { get; } = ["F32", "F16", "BF16"];

@@ -15,7 +15,7 @@ namespace TextSSL.Pretext;
 /// <param name="Padding">Padding positions.</param>
 /// <param name="CrossDocument">Non-padding positions whose attention reaches into another document.</param>
 /// <param name="Targets">Loss positions that attend within one document (masked-LM: the chosen 15%).</param>
-public sealed record PackingReport(long Batches, long Positions, long RealText, long Padding, long CrossDocument, long Targets)
+internal sealed record PackingReport(long Batches, long Positions, long RealText, long Padding, long CrossDocument, long Targets)
 {
     /// <summary>Real text positions per batch.</summary>
     public double RealTextPerBatch => (double)RealText / Math.Max(1, Batches);
@@ -31,7 +31,7 @@ public sealed record PackingReport(long Batches, long Positions, long RealText, 
 }
 
 /// <summary>Measures how many positions of a task's batches hold real text (<see cref="PackingReport"/>).</summary>
-public static class PackingStatistics
+internal static class PackingStatistics
 {
     /// <summary>
     /// Draws <paramref name="batches"/> training batches from a fresh <paramref name="task"/> and classifies every

@@ -4,7 +4,7 @@ namespace TextSSL.Pretext;
 /// A small, fast generator (xoshiro256**, seeded through SplitMix64) whose whole state is four numbers,
 /// so data sampling can be checkpointed and resumed exactly — <see cref="System.Random"/> cannot be.
 /// </summary>
-public sealed class SeededRandom
+internal sealed class SeededRandom
 {
     private ulong _s0, _s1, _s2, _s3;
 

@@ -7,7 +7,7 @@ namespace TextSSL.Pretext;
 /// <c>[MASK]</c>, 10% a random ordinary token, 10% stay as they are (fractions configurable). Special tokens
 /// and padding are never chosen. Labels hold the original id at chosen positions and the ignore index elsewhere.
 /// </summary>
-public sealed class TokenMasker
+internal sealed class TokenMasker
 {
     private readonly MaskingOptions _options;
     private readonly int _maskId;

@@ -7,7 +7,7 @@ namespace TextSSL.Probing;
 /// <param name="Ids">One id sequence per text (may be empty when nothing in a text could be encoded).</param>
 /// <param name="Truncated">Texts cut to the block size (their start is kept).</param>
 /// <param name="LossyEncoded">Texts holding characters the tokenizer cannot encode; those characters were left out.</param>
-public sealed record EncodedTexts(int[][] Ids, int Truncated, int LossyEncoded)
+internal sealed record EncodedTexts(int[][] Ids, int Truncated, int LossyEncoded)
 {
     /// <summary>
     /// Encodes <paramref name="texts"/>. Encoders get <c>[CLS] … [SEP]</c> when the tokenizer has those

@@ -11,7 +11,7 @@ namespace TextSSL.Probing;
 /// and how features were read (pooling, layer, length). A changed input gives a new key, never a stale hit.
 /// </summary>
 /// <remarks>File format: the ASCII magic <c>TSSLFEAT</c>, int32 version, int64 rows, int64 columns, then rows×columns little-endian fp32.</remarks>
-public sealed class FeatureCache
+internal sealed class FeatureCache
 {
     private static readonly byte[] Magic = "TSSLFEAT"u8.ToArray();
     private const int Version = 1;

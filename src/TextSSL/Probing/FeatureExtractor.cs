@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace TextSSL.Probing;
 
 /// <summary>Frozen features: pooled hidden states of a transformer, one vector per text.</summary>
-public static class FeatureExtractor
+internal static class FeatureExtractor
 {
     /// <summary>
     /// Runs <paramref name="model"/> over <paramref name="texts"/> in batches (sorted by length to limit padding)

@@ -3,10 +3,10 @@ namespace TextSSL.Probing;
 /// <summary>A training subset: indices into the training split, and the classes that had fewer than K examples.</summary>
 /// <param name="Indices">Indices into the training split, ascending.</param>
 /// <param name="Shortfall">Class index → examples used, for each class that had fewer than the requested K.</param>
-public sealed record FewShotSample(int[] Indices, IReadOnlyDictionary<int, int> Shortfall);
+internal sealed record FewShotSample(int[] Indices, IReadOnlyDictionary<int, int> Shortfall);
 
 /// <summary>Draws K training examples per class, MTEB-style.</summary>
-public static class FewShotSampler
+internal static class FewShotSampler
 {
     /// <summary>
     /// Picks <paramref name="perClass"/> examples of every class uniformly without replacement (all of them

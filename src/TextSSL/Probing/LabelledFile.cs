@@ -9,7 +9,7 @@ public sealed record LabelledColumns(string Text = "text", string Label = "label
 /// <summary>One row read from a labelled file.</summary>
 /// <param name="Example">The example, with its id.</param>
 /// <param name="Split">The row's split value, lower-cased, or null when the file has no split column.</param>
-public sealed record LabelledRow(LabelledExample Example, string? Split);
+internal sealed record LabelledRow(LabelledExample Example, string? Split);
 
 /// <summary>The rows of a labelled file, and what was skipped.</summary>
 /// <param name="Path">The file.</param>
@@ -17,4 +17,4 @@ public sealed record LabelledRow(LabelledExample Example, string? Split);
 /// <param name="HasSplitColumn">Whether the file has the split column.</param>
 /// <param name="EmptyText">Rows skipped because the text was empty or whitespace.</param>
 /// <param name="EmptyLabel">Rows skipped because the label was empty.</param>
-public sealed record LabelledFile(string Path, IReadOnlyList<LabelledRow> Rows, bool HasSplitColumn, int EmptyText, int EmptyLabel);
+internal sealed record LabelledFile(string Path, IReadOnlyList<LabelledRow> Rows, bool HasSplitColumn, int EmptyText, int EmptyLabel);

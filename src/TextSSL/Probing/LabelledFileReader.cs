@@ -5,7 +5,7 @@ using CsvHelper;
 namespace TextSSL.Probing;
 
 /// <summary>Reads labelled texts from CSV, TSV or JSON Lines files.</summary>
-public static class LabelledFileReader
+internal static class LabelledFileReader
 {
     /// <summary>Reads <paramref name="path"/>; the format follows the extension (.csv, .tsv, .jsonl/.json).</summary>
     /// <param name="path">The file.</param>

@@ -22,7 +22,7 @@ public sealed record LogisticRegressionOptions(double L2 = 1e-2, int MaxIteratio
 /// L-BFGS bookkeeping runs on the host over the flat parameter vector (features × classes + classes values),
 /// which is small even for 20,000 TF-IDF features. Small problems are solved in fp64 for exact optima.
 /// </remarks>
-public static class LogisticRegression
+internal static class LogisticRegression
 {
     private const long Fp64Limit = 4_000_000;
 

@@ -9,7 +9,7 @@ namespace TextSSL.Probing;
 /// sparse features keeps only per-column scales (no centring, see <see cref="LogisticRegression.Fit(SparseMatrix, int[], int, LogisticRegressionOptions, LogisticRegressionModel?)"/>)
 /// and scores both sparse rows and tensors.
 /// </remarks>
-public sealed class LogisticRegressionModel : IDisposable
+internal sealed class LogisticRegressionModel : IDisposable
 {
     private readonly Tensor? _mean;
     private readonly Tensor? _std;

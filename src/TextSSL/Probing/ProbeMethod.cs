@@ -16,7 +16,7 @@ public enum ProbeMethod
 }
 
 /// <summary>Names and parsing of <see cref="ProbeMethod"/>.</summary>
-public static class ProbeMethods
+internal static class ProbeMethods
 {
     /// <summary>The names <see cref="ParseBaselines"/> accepts.</summary>
     public const string BaselineChoices = "tfidf, random, supervised, finetune (or none)";

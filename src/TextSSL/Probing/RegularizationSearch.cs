@@ -6,10 +6,10 @@ namespace TextSSL.Probing;
 /// <param name="L2">The chosen λ.</param>
 /// <param name="Scores">Mean held-out accuracy per candidate λ (empty when no search was possible).</param>
 /// <param name="Method">How it was chosen, in words (for the report).</param>
-public sealed record RegularizationChoice(double L2, IReadOnlyList<(double L2, double Accuracy)> Scores, string Method);
+internal sealed record RegularizationChoice(double L2, IReadOnlyList<(double L2, double Accuracy)> Scores, string Method);
 
 /// <summary>Chooses the L2 strength of a probe by stratified k-fold cross-validation on the training examples only.</summary>
-public static class RegularizationSearch
+internal static class RegularizationSearch
 {
     /// <summary>The default grid of λ values (SentEval-style decades).</summary>
     public static IReadOnlyList<double> DefaultGrid { get; } = [1e-4, 1e-3, 1e-2, 1e-1, 1.0];

@@ -6,7 +6,7 @@ namespace TextSSL.Probing;
 /// indices ascend within a row and never repeat. TF-IDF rows hold a few hundred of 20,000 columns, so this is
 /// the form the baseline is stored, scaled and fitted in.
 /// </summary>
-public sealed class SparseMatrix
+internal sealed class SparseMatrix
 {
     private readonly int[] _rowStarts;
     private readonly int[] _columnIndices;

@@ -19,7 +19,7 @@ public sealed record SupervisedOptions(int Epochs = 10, int MinSteps = 50, int M
 /// Trains a <see cref="SequenceClassifier"/> end to end on a labelled sample — from random weights (the
 /// supervised-from-scratch baseline) or from pretrained weights (fine-tuning) — and predicts the test set.
 /// </summary>
-public static class SupervisedTrainer
+internal static class SupervisedTrainer
 {
     /// <summary>Trains and predicts.</summary>
     /// <param name="config">The architecture.</param>

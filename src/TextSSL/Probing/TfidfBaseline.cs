@@ -5,7 +5,7 @@ namespace TextSSL.Probing;
 /// from the training texts only), and one sparse logistic-regression fit per training sample, λ chosen by
 /// <see cref="RegularizationSearch"/> as for every other probe.
 /// </summary>
-public sealed class TfidfBaseline
+internal sealed class TfidfBaseline
 {
     private TfidfBaseline(TfidfVectorizer vectorizer, SparseMatrix features, int trainCount)
     {

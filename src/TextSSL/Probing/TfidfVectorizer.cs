@@ -15,7 +15,7 @@ public sealed record TfidfOptions(int MaxFeatures = 20_000, int WordNgramMax = 2
 /// strong baseline for text classification. Produces sparse rows (<see cref="SparseMatrix"/>): a text holds a few
 /// hundred of the 20,000 terms, so a dense texts × features matrix would be almost all zeros (gigabytes of them).
 /// </summary>
-public sealed class TfidfVectorizer
+internal sealed class TfidfVectorizer
 {
     private readonly Dictionary<string, int> _vocabulary;
     private readonly float[] _idf;

@@ -15,7 +15,7 @@ public enum ComputeDtype
 }
 
 /// <summary>The one place compute dtypes are parsed, resolved against a device and named.</summary>
-public static class ComputeDtypes
+internal static class ComputeDtypes
 {
     /// <summary>The accepted spellings, lower case, for help texts.</summary>
     public static IReadOnlyList<string> Names { get; } = ["auto", "fp32", "bf16"];

@@ -110,7 +110,7 @@ public sealed class CharTokenizer : TextTokenizer
     }
 
     /// <summary>Loads a tokenizer saved by <see cref="Save"/>.</summary>
-    public static CharTokenizer Load(string directory, TokenizerSidecar sidecar)
+    internal static CharTokenizer Load(string directory, TokenizerSidecar sidecar)
     {
         var path = Path.Combine(directory, VocabFile);
         if (!File.Exists(path)) throw new TextSslException($"character tokenizer in '{directory}' is missing {VocabFile}.");

@@ -10,7 +10,7 @@ namespace TextSSL.Tokenization;
 /// The built-in patterns are source-generated, so splitting runs at the speed of Microsoft.ML.Tokenizers' own
 /// pre-tokenizers. Any other string is compiled as a custom pattern.
 /// </remarks>
-public static partial class SplitPatterns
+internal static partial class SplitPatterns
 {
     /// <summary>The GPT-4 (cl100k) split pattern: case-insensitive contractions, letters with one leading non-letter, digits in runs of at most three, punctuation with trailing newlines.</summary>
     public const string Gpt4 =

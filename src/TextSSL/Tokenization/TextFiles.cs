@@ -4,7 +4,7 @@ using TextSSL.Tokenization.Bpe;
 namespace TextSSL.Tokenization;
 
 /// <summary>Reads text files for tokenization with the same UTF-8 rules as training.</summary>
-public static class TextFiles
+internal static class TextFiles
 {
     /// <summary>Reads a whole UTF-8 file (a leading byte-order mark dropped).</summary>
     /// <param name="path">The file.</param>

@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace TextSSL.Tokenization;
 
 /// <summary>File names shared by every saved tokenizer.</summary>
-public static class TokenizerFiles
+internal static class TokenizerFiles
 {
     /// <summary>The JSON sidecar naming the kind and the special tokens.</summary>
     public const string Sidecar = "textssl-tokenizer.json";

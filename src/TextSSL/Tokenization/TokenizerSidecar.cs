@@ -9,7 +9,7 @@ namespace TextSSL.Tokenization;
 /// <param name="Pattern">The pre-tokenization regex, for BPE kinds.</param>
 /// <param name="Specials">The special tokens.</param>
 /// <param name="ReplaceUnknown">Whether unseen input maps to the unknown token instead of failing.</param>
-public sealed record TokenizerSidecar(
+internal sealed record TokenizerSidecar(
     string Kind,
     int Version,
     string? Pattern,
@@ -49,7 +49,7 @@ public sealed record TokenizerSidecar(
 /// <param name="Text">Its text.</param>
 /// <param name="Id">Its id.</param>
 /// <param name="Role">Its role.</param>
-public sealed record SpecialTokenEntry(string Text, int Id, SpecialTokenRole Role)
+internal sealed record SpecialTokenEntry(string Text, int Id, SpecialTokenRole Role)
 {
     /// <summary>Converts from the in-memory form.</summary>
     public static SpecialTokenEntry From(SpecialToken t) => new(t.Text, t.Id, t.Role);

@@ -11,7 +11,7 @@ namespace TextSSL.Tokenization;
 /// <param name="EncodeSeconds">Time to encode (one pass, after a warm-up on a prefix).</param>
 /// <param name="DecodeSeconds">Time to decode.</param>
 /// <param name="RoundTrips">Whether decoding the ids gives the text back exactly.</param>
-public sealed record TokenizerStats(long Tokens, long Bytes, long Chars, long UnknownTokens, double EncodeSeconds, double DecodeSeconds, bool RoundTrips)
+internal sealed record TokenizerStats(long Tokens, long Bytes, long Chars, long UnknownTokens, double EncodeSeconds, double DecodeSeconds, bool RoundTrips)
 {
     /// <summary>UTF-8 bytes per token.</summary>
     public double BytesPerToken => Tokens == 0 ? 0 : (double)Bytes / Tokens;

@@ -3,7 +3,7 @@ using System.Text;
 namespace TextSSL.Tokenization;
 
 /// <summary>How TextSSL treats malformed UTF-16 in strings handed to a tokenizer.</summary>
-public static class Utf16Text
+internal static class Utf16Text
 {
     /// <summary>
     /// Returns <paramref name="text"/> with every lone (unpaired) surrogate replaced by U+FFFD; the same instance when there is none.

@@ -17,7 +17,7 @@ public sealed record EvaluationResult(double Loss, long Tokens, double? Accuracy
 }
 
 /// <summary>Scores a model on a token stream with a task's evaluation batches.</summary>
-public static class Evaluation
+internal static class Evaluation
 {
     /// <summary>
     /// Mean cross-entropy over every predicted token of <paramref name="stream"/> in consecutive non-overlapping

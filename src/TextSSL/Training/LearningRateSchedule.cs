@@ -5,7 +5,7 @@ namespace TextSSL.Training;
 /// <param name="Minimum">Learning rate from <paramref name="DecaySteps"/> on.</param>
 /// <param name="WarmupSteps">Steps of linear warmup.</param>
 /// <param name="DecaySteps">Step at which the cosine reaches the minimum.</param>
-public sealed record LearningRateSchedule(double Peak, double Minimum, long WarmupSteps, long DecaySteps)
+internal sealed record LearningRateSchedule(double Peak, double Minimum, long WarmupSteps, long DecaySteps)
 {
     /// <summary>The learning rate of update number <paramref name="step"/> (0-based).</summary>
     public double At(long step)

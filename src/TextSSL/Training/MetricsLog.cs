@@ -33,7 +33,7 @@ public sealed record MetricsRow
 }
 
 /// <summary>Appends <see cref="MetricsRow"/>s to a CSV file (CsvHelper), flushed per row so a crash loses nothing written.</summary>
-public sealed class MetricsLog : IDisposable
+internal sealed class MetricsLog : IDisposable
 {
     /// <summary>The column names, in order.</summary>
     public static readonly string[] Columns =

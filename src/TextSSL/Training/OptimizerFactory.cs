@@ -20,7 +20,7 @@ public enum OptimizerKind
 /// The one place the trainer gets its optimizer and gradient clipping from, so another implementation of
 /// <see cref="IParameterOptimizer"/> is a new case here and nothing else.
 /// </summary>
-public static class OptimizerFactory
+internal static class OptimizerFactory
 {
     /// <summary>Creates the AdamW of <paramref name="kind"/> over <paramref name="model"/>'s parameters (already on their device).</summary>
     /// <param name="kind">The implementation (<see cref="OptimizerKind.Fused"/> unless testing).</param>

@@ -8,7 +8,7 @@ namespace TextSSL.Training;
 /// The one table of device peaks that MFU (model FLOPs utilisation) is measured against, for <c>train</c> and the
 /// benchmarks alike; the FLOPs side is <see cref="Modeling.TransformerConfig.FlopsPerToken"/>.
 /// </summary>
-public static class PeakFlops
+internal static class PeakFlops
 {
     // Dense (no sparsity) tensor-core peaks in TFLOPS from the vendors' data sheets: (name fragment, bf16, tf32).
     // More specific names first: "H100 PCIe" must win over "H100".

@@ -275,7 +275,7 @@ public sealed record OptimizationOptions
     public OptimizerKind Optimizer { get; init; } = OptimizerKind.Fused;
 
     /// <summary>The schedule these options describe.</summary>
-    public LearningRateSchedule Schedule() => new(LearningRate, MinLearningRate, Warmup, DecaySteps ?? Steps);
+    internal LearningRateSchedule Schedule() => new(LearningRate, MinLearningRate, Warmup, DecaySteps ?? Steps);
 
     /// <summary>Checks that every number is finite and in range (upper bounds keep products of sizes within an int).</summary>
     /// <exception cref="OptionException">A value is out of range.</exception>

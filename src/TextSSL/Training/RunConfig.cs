@@ -7,7 +7,7 @@ namespace TextSSL.Training;
 /// A run's full resolved configuration, <c>config.json</c> in its output directory: the <see cref="PretrainingOptions"/>
 /// it trains with (snake_case JSON). Loading it gives back the same options, so the run can be repeated exactly.
 /// </summary>
-public static class RunConfig
+internal static class RunConfig
 {
     /// <summary>The file's name inside a run directory.</summary>
     public const string FileName = "config.json";

@@ -10,7 +10,7 @@ namespace TextSSL.Training;
 /// <param name="GradAccum">Micro-batches whose gradients are summed (each loss scaled by 1/GradAccum) before the update.</param>
 /// <param name="Clip">Maximum global gradient norm; 0 disables clipping.</param>
 /// <param name="ComputeDtype">Dtype of matrix products (bf16 keeps fp32 master weights); applied to the model's precision.</param>
-public sealed record TrainStepOptions(int GradAccum = 1, double Clip = 1.0, ScalarType ComputeDtype = ScalarType.Float32);
+internal sealed record TrainStepOptions(int GradAccum = 1, double Clip = 1.0, ScalarType ComputeDtype = ScalarType.Float32);
 
 /// <summary>
 /// One training step, the same for the pretraining loop, the supervised and fine-tuning probe baselines and the
@@ -18,7 +18,7 @@ public sealed record TrainStepOptions(int GradAccum = 1, double Clip = 1.0, Scal
 /// gradients. The mean loss, the gradient norm and the first step whose loss was NaN or infinite are tracked on the
 /// device; the host reads them only when asked (at a log interval), so a step never waits for the device.
 /// </summary>
-public sealed class TrainStep : IDisposable
+internal sealed class TrainStep : IDisposable
 {
     /// <summary>Phase names passed to the phase callback: forward+loss+backward of every micro-batch, clipping, update.</summary>
     public const string ForwardBackward = "fwd+bwd", Clipping = "clip", Update = "optimizer";

@@ -17,7 +17,7 @@ namespace TextSSL.Training;
 /// <param name="Data">Where the data came from.</param>
 /// <param name="Options">The options the run was started or last resumed with.</param>
 /// <param name="WorldSize">Number of data-parallel ranks that trained up to this checkpoint (1 in a single process).</param>
-public sealed record TrainerState(
+internal sealed record TrainerState(
     int FormatVersion,
     long Step,
     long? EvaluatedStep,

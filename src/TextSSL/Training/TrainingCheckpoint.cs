@@ -11,7 +11,7 @@ namespace TextSSL.Training;
 /// <c>torch_rng.bin</c> (the CPU generator that drives dropout) and <c>trainer.json</c> (<see cref="TrainerState"/>),
 /// all written into a temporary directory that is renamed into place.
 /// </summary>
-public static class TrainingCheckpoint
+internal static class TrainingCheckpoint
 {
     /// <summary>The trainer-state file.</summary>
     public const string StateFile = "trainer.json";

@@ -7,7 +7,7 @@ namespace TextSSL.Corpora.Catalog;
 /// Fetches with the ordinary clients: <c>npm pack NAME@VERSION</c> and <c>apt-get download NAME=VERSION</c>, each
 /// run in the target folder so that the client's own registry configuration (mirrors, proxies) applies.
 /// </summary>
-public sealed class ProcessPackageClient : IPackageClient
+internal sealed class ProcessPackageClient : IPackageClient
 {
     /// <inheritdoc/>
     public async Task<string> DownloadAsync(string manager, PackageRef package, string directory, CancellationToken ct)

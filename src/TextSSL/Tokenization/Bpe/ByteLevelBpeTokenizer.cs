@@ -98,7 +98,7 @@ public sealed class ByteLevelBpeTokenizer : TextTokenizer
 
     /// <summary>Loads a tokenizer saved by <see cref="Save"/>.</summary>
     /// <exception cref="TextSslException">The rank file is missing or malformed.</exception>
-    public static ByteLevelBpeTokenizer Load(string directory, TokenizerSidecar sidecar)
+    internal static ByteLevelBpeTokenizer Load(string directory, TokenizerSidecar sidecar)
     {
         var path = Path.Combine(directory, RankFile);
         if (!File.Exists(path)) throw new TextSslException($"BPE tokenizer in '{directory}' is missing {RankFile}. Restore the file or train the tokenizer again.");

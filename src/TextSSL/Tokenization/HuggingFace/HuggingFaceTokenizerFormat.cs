@@ -20,7 +20,7 @@ namespace TextSSL.Tokenization.HuggingFace;
 /// (<c>BertNormalizer</c> + <c>BertPreTokenizer</c>); anything else fails naming the file and the unsupported type.
 /// Post-processors are not read: TextSSL's stages add their own special tokens.
 /// </remarks>
-public static class HuggingFaceTokenizerFormat
+internal static class HuggingFaceTokenizerFormat
 {
     /// <summary>Hugging Face's tokenizer file.</summary>
     public const string TokenizerFile = "tokenizer.json";

@@ -128,7 +128,7 @@ public sealed class TiktokenTextTokenizer : TextTokenizer
     }
 
     /// <summary>Loads a tokenizer saved by <see cref="Save"/>.</summary>
-    public static TiktokenTextTokenizer Load(string directory, TokenizerSidecar sidecar)
+    internal static TiktokenTextTokenizer Load(string directory, TokenizerSidecar sidecar)
     {
         if (sidecar.Name is { } name) return FromName(name, new SpecialTokens(sidecar.Specials.Select(s => s.ToToken())));
         var path = Path.Combine(directory, RankFile);

@@ -179,7 +179,7 @@ public sealed class VocabMergesTokenizer : TextTokenizer
     internal IEnumerable<string> MergeLines => ReadMerges(_merges);
 
     /// <summary>Loads a tokenizer saved by <see cref="Save"/>.</summary>
-    public static VocabMergesTokenizer Load(string directory, TokenizerSidecar sidecar)
+    internal static VocabMergesTokenizer Load(string directory, TokenizerSidecar sidecar)
     {
         foreach (var f in new[] { VocabFile, MergesFile })
             if (!File.Exists(Path.Combine(directory, f))) throw new TextSslException($"'{directory}' is missing {f} (a GPT-2-style BPE needs {VocabFile} and {MergesFile}).");

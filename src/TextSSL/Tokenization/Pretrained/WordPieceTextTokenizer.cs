@@ -145,7 +145,7 @@ public sealed class WordPieceTextTokenizer : TextTokenizer
     }
 
     /// <summary>Loads a tokenizer saved by <see cref="Save"/>.</summary>
-    public static WordPieceTextTokenizer Load(string directory, TokenizerSidecar sidecar) => sidecar.HuggingFaceRules == true
+    internal static WordPieceTextTokenizer Load(string directory, TokenizerSidecar sidecar) => sidecar.HuggingFaceRules == true
         ? new WordPieceTextTokenizer(directory, File.Exists(Path.Combine(directory, VocabFile)) ? File.ReadAllBytes(Path.Combine(directory, VocabFile))
             : throw new TextSslException($"'{directory}' is missing {VocabFile}."), sidecar.LowerCase ?? true, huggingFaceRules: true)
         : FromDirectory(directory, sidecar.LowerCase ?? true);

@@ -19,7 +19,7 @@ namespace TextSSL.Training.Optimization;
 /// <para>Parameters must be fp32 (the master weights) or another floating dtype the fused kernel supports, and a
 /// gradient must have its parameter's dtype.</para>
 /// </remarks>
-public sealed class FusedAdamW : IParameterOptimizer
+internal sealed class FusedAdamW : IParameterOptimizer
 {
     private const string Magic = "TEXTSSL-FUSED-ADAMW";
     private const int FormatVersion = 1;

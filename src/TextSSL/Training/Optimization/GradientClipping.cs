@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace TextSSL.Training.Optimization;
 
 /// <summary>Clips the global gradient norm.</summary>
-public static class GradientClipping
+internal static class GradientClipping
 {
     // The same guard as PyTorch's clip_grad_norm_, so both implementations scale identically.
     private const double NormEpsilon = 1e-6;

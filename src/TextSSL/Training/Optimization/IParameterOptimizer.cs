@@ -4,7 +4,7 @@ namespace TextSSL.Training.Optimization;
 /// An optimizer as the trainer sees it: one update per call with the learning rate the schedule gives,
 /// gradients zeroed between steps, and state that a checkpoint saves and restores exactly.
 /// </summary>
-public interface IParameterOptimizer : IDisposable
+internal interface IParameterOptimizer : IDisposable
 {
     /// <summary>Applies one update to every parameter with <paramref name="learningRate"/>.</summary>
     void Step(double learningRate);

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace TextSSL.Training.Optimization;
 
 /// <summary>Splits a model's parameters into those that get weight decay (≥ 2-D: matrices, embeddings) and those that do not (biases, LayerNorm gains).</summary>
-public static class ParameterGroups
+internal static class ParameterGroups
 {
     /// <summary>Both groups, each in the model's parameter order.</summary>
     public static (IReadOnlyList<Parameter> Decayed, IReadOnlyList<Parameter> NotDecayed) Split(nn.Module model)

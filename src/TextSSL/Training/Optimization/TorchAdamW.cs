@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace TextSSL.Training.Optimization;
 
 /// <summary>TorchSharp's own <c>optim.AdamW</c> with two parameter groups (decayed, not decayed).</summary>
-public sealed class TorchAdamW : IParameterOptimizer
+internal sealed class TorchAdamW : IParameterOptimizer
 {
     private readonly AdamW _optimizer;
 

@@ -12,7 +12,7 @@ namespace TextSSL.Training.Optimization;
 /// compiled at start-up (<see cref="EnsureCompiled"/>) and covered by a test; nothing is compiled mid-run.
 /// A C# <c>Tensor[]</c> arrives in TorchScript as <c>List[Tensor]</c> and in-place updates land in the caller's tensors.
 /// </remarks>
-public static class TorchScriptKernels
+internal static class TorchScriptKernels
 {
     /// <summary>The TorchScript source of every kernel.</summary>
     /// <remarks>
