@@ -6,7 +6,7 @@ using TextSSL.Training;
 namespace TextSSL.Reports;
 
 /// <summary>
-/// Training curves drawn from <c>metrics.csv</c>: training loss (solid) and validation loss (dashed, with markers)
+/// Training curves drawn from <c>metrics.csv</c>: training loss (solid) and validation loss (thin, with markers)
 /// against the optimizer step, one colour per run. Files are written atomically and carry a TextSSL mark (a PNG
 /// <c>tEXt</c> chunk, an SVG comment) so a later write can tell a picture TextSSL drew from a user's file.
 /// </summary>
@@ -80,8 +80,8 @@ public static class TrainingCurves
             {
                 var line = plot.Add.Scatter(eval.Select(r => (double)r.Step).ToArray(), eval.Select(r => r.ValidationLoss!.Value).ToArray());
                 line.Color = color;
-                line.LineWidth = 2;
-                line.LinePattern = LinePattern.Dashed;
+                // thin and solid with markers: a dashed pattern makes the SVG writer print "Unsupported path effect" on stdout
+                line.LineWidth = 1;
                 line.MarkerSize = 7;
                 line.LegendText = $"{runs[i].Name}: validation loss";
             }
