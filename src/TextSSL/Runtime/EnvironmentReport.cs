@@ -4,7 +4,7 @@ using TorchSharp;
 
 namespace TextSSL.Runtime;
 
-/// <summary>What <c>textssl doctor</c> reports: versions, where libtorch came from, libstdc++, threads, CUDA.</summary>
+/// <summary>The environment report: versions, where libtorch came from, libstdc++, threads, CUDA.</summary>
 /// <param name="DotNetVersion">The .NET runtime version.</param>
 /// <param name="TorchSharpVersion">The TorchSharp assembly version.</param>
 /// <param name="LibTorchVersion">libtorch's version, when it loaded.</param>
@@ -82,7 +82,7 @@ public sealed record EnvironmentReport(
     }
 }
 
-/// <summary>What <c>textssl doctor</c> reports about data-parallel training.</summary>
+/// <summary>The environment report on data-parallel training.</summary>
 /// <param name="LibraryPath">Where Open MPI's <c>libmpi.so.40</c> was found, or null.</param>
 /// <param name="Version">MPI_Get_library_version's first line, or null.</param>
 /// <param name="Problem">Why no MPI library could be used, or null.</param>
