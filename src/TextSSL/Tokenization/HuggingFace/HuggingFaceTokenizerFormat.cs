@@ -91,11 +91,7 @@ internal static class HuggingFaceTokenizerFormat
 
     private static byte[] TokenizerJson(ByteLevelSource bpe) => Json(w =>
     {
-        w.WriteStartObject();
-        w.WriteString("version", "1.0");
-        w.WriteNull("truncation");
-        w.WriteNull("padding");
-        WriteAddedTokens(w, bpe.Specials);
+        WriteOpening(w, bpe.Specials);
         w.WriteNull("normalizer");
         w.WriteStartObject("pre_tokenizer");
         w.WriteString("type", "Sequence");
@@ -140,11 +136,7 @@ internal static class HuggingFaceTokenizerFormat
     /// </summary>
     private static byte[] CharTokenizerJson(CharTokenizer chars) => Json(w =>
     {
-        w.WriteStartObject();
-        w.WriteString("version", "1.0");
-        w.WriteNull("truncation");
-        w.WriteNull("padding");
-        WriteAddedTokens(w, chars.Specials);
+        WriteOpening(w, chars.Specials);
         w.WriteNull("normalizer");
         w.WriteStartObject("pre_tokenizer");
         w.WriteString("type", "Split");
@@ -179,11 +171,7 @@ internal static class HuggingFaceTokenizerFormat
         var tokens = wordPiece.Tokens();
         return Json(w =>
         {
-            w.WriteStartObject();
-            w.WriteString("version", "1.0");
-            w.WriteNull("truncation");
-            w.WriteNull("padding");
-            WriteAddedTokens(w, wordPiece.Specials);
+            WriteOpening(w, wordPiece.Specials);
             w.WriteStartObject("normalizer");
             w.WriteString("type", "BertNormalizer");
             w.WriteBoolean("clean_text", true);
@@ -211,6 +199,16 @@ internal static class HuggingFaceTokenizerFormat
             w.WriteEndObject();
             w.WriteEndObject();
         });
+    }
+
+    /// <summary>Opens a tokenizer.json: format version, no truncation or padding, the special tokens as added tokens.</summary>
+    private static void WriteOpening(Utf8JsonWriter w, SpecialTokens specials)
+    {
+        w.WriteStartObject();
+        w.WriteString("version", "1.0");
+        w.WriteNull("truncation");
+        w.WriteNull("padding");
+        WriteAddedTokens(w, specials);
     }
 
     private static void WriteAddedTokens(Utf8JsonWriter w, SpecialTokens specials)
