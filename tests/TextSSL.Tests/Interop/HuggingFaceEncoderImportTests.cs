@@ -56,6 +56,21 @@ public class HuggingFaceEncoderImportTests
         Assert.That(diff, bias ? Is.Zero : Is.LessThanOrEqualTo(1e-6));
     }
 
+    [Test]
+    public void The_golden_xlm_roberta_xl_imports_and_gives_the_reference_logits()
+    {
+        // Written and scored by tools/hf-oracle/xlmr_xl_pure.py, independently of TextSSL's export: untied decoder with
+        // lm_head.decoder.bias, a non-zero token type 0, pad_token_id 1.
+        var expected = InteropFixtures.ReadExpected("expected_logits_xlmr.json");
+        var result = HuggingFaceImport.Import(InteropFixtures.XlmRobertaXl(), Path.Combine(_dir, "ckpt"));
+        Assert.That(result.Model, Is.EqualTo(new TransformerConfig(ModelKind.Encoder, 300, 16, 2, 2, 16, 0.0, true, PositionKind.Learned, false)));
+        using var loaded = PretrainedModel.Load(Path.Combine(_dir, "ckpt"), CPU);
+        Assert.That(loaded.Info.Task, Is.EqualTo("mlm"));
+        var diff = InteropFixtures.MaxAbsDifference(InteropFixtures.Logits(loaded.Model, expected.InputIds), expected.Logits["fp32"]);
+        TestContext.Out.WriteLine($"golden XLM-RoBERTa-XL: max |Δlogit| vs the pure-Python reference = {diff:E2}");
+        Assert.That(diff, Is.LessThanOrEqualTo(1e-4));
+    }
+
     [TestCase(ScalarType.Float16)]
     [TestCase(ScalarType.BFloat16)]
     public void Sharded_half_precision_weights_import_to_the_rounded_models_logits(ScalarType dtype)
