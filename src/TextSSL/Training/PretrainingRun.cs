@@ -28,6 +28,7 @@ public sealed class PretrainingRun : IDisposable
     private Communicator _ranks = Communicator.SingleProcess;   // data-parallel ranks of the current run (see Distributed below)
     private SourceCheckpoint? _source;      // continued pretraining: where shape, tokenizer (and weights) come from
     private string? _importDirectory;       // continued from a Hugging Face directory: its import, removed when the run ends
+    private IReadOnlyList<string> _importNotes = [];   // what that import approximated or skipped, reported when the run starts
 
     /// <summary>Checks the options; nothing is loaded until <see cref="Run"/>.</summary>
     /// <exception cref="OptionException">An option is out of range.</exception>
@@ -177,7 +178,12 @@ public sealed class PretrainingRun : IDisposable
             // A Hugging Face directory is imported into a private checkpoint for this run (each rank its own), then read like any other.
             _importDirectory = System.IO.Directory.CreateTempSubdirectory("textssl-init-from-").FullName;
             var imported = Path.Combine(_importDirectory, "checkpoint");
-            try { HuggingFaceImport.Import(hf, imported); }
+            try { _importNotes = HuggingFaceImport.Import(hf, imported).Notes; }
+            catch (OptionException ex) when (ex.Option == nameof(HuggingFaceImportOptions.AllowApproximateGelu))
+            {
+                throw new OptionException([nameof(PretrainingOptions.InitFrom), nameof(HuggingFaceImportOptions.AllowApproximateGelu)],
+                    $"InitFrom: {ex.Message.Split(';')[0]}, which TextSSL runs as the exact GELU; import '{hf}' into a checkpoint with AllowApproximateGelu and give that checkpoint as InitFrom.", ex);
+            }
             catch (TextSslException ex)
             {
                 throw new OptionException([nameof(PretrainingOptions.InitFrom), .. (ex as OptionException)?.Options ?? []],
@@ -492,6 +498,7 @@ public sealed class PretrainingRun : IDisposable
         var (c, m) = (r.Config, r.Model);
         var precision = r.Dtype == ScalarType.BFloat16 ? "bf16 (fp32 master weights)" : "fp32";
         var origin = _source is { LoadWeights: true } s ? $"continued from '{s.Name}'" : $"'{_options.Model.Preset}'";
+        if (_importNotes.Count > 0) origin += $" (imported: {string.Join("; ", _importNotes.Select(n => n.TrimEnd('.')))})";
         return $"{c.Kind.ToString().ToLowerInvariant()} {origin} with {m.ParameterCount:N0} parameters ({c.Layers} layers, {c.Heads} heads, {c.Dim} dims, " +
                $"{c.Positions.ToString().ToLowerInvariant()} positions, context {c.BlockSize}), task {r.Task.Name}, on {r.Device.type.ToString().ToLowerInvariant()} {precision}; " +
                $"data {r.Data.Description}; {where} of {_options.Optimization.Steps}.";

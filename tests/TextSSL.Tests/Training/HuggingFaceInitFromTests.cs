@@ -101,4 +101,17 @@ public class HuggingFaceInitFromTests
         Assert.That(ex.Option, Is.EqualTo(nameof(PretrainingOptions.InitFrom)));
         Assert.That(ex.Message, Does.Contain(config).And.Contain("\"scale_attn_by_inverse_layer_idx\"").And.Not.Contain("\n"));
     }
+
+    [Test]
+    public void A_tanh_gelu_directory_is_refused_with_advice_to_import_it_first()
+    {
+        var dir = InteropFixtures.CopyOf(InteropFixtures.Gpt2(), Path.Combine(Temp(), "hf"));
+        var config = Path.Combine(dir, "config.json");
+        var o = JsonNode.Parse(File.ReadAllText(config))!.AsObject();
+        o["activation_function"] = "gelu_new";
+        File.WriteAllText(config, o.ToJsonString());
+        var ex = Assert.Throws<OptionException>(() => Train(Options("clm", TextFile(), Temp(), 2, 16) with { InitFrom = dir }))!;
+        Assert.That(ex.Options, Is.EqualTo(new[] { nameof(PretrainingOptions.InitFrom), nameof(HuggingFaceImportOptions.AllowApproximateGelu) }));
+        Assert.That(ex.Message, Does.Contain("\"activation_function\" is 'gelu_new'").And.Contain("give that checkpoint as InitFrom").And.Not.Contain("\n"));
+    }
 }
