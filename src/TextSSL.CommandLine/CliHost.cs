@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.RegularExpressions;
 using Spectre.Console;
+using TextSSL.Interop;
 using TextSSL.Runtime;
 
 namespace TextSSL.Cli;
@@ -86,7 +87,13 @@ public static class CliHost
     /// <summary>Prints a user-facing error without a stack trace.</summary>
     public static void WriteError(TextSslException ex)
     {
-        var message = ex is OptionException option ? option.MessageWith(OptionFlags.For) : ex.Message;
+        var message = ex switch
+        {
+            OptionException option => option.MessageWith(OptionFlags.For),
+            HuggingFaceDirectoryException hf => $"'{hf.Directory}' is a Hugging Face model directory (config.json with safetensors weights), not a TextSSL checkpoint: " +
+                                                $"import it first with `textssl import --format hf {hf.Directory} --out CHECKPOINT` and give CHECKPOINT (train --init-from takes the directory as it is).",
+            _ => ex.Message,
+        };
         WriteLine($"error: {OneLine(message)}", ex);
         if (ex is NativeLoadException) Console.Error.WriteLine("run `textssl doctor` for the full environment report.");
     }

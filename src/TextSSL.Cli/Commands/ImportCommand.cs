@@ -10,9 +10,11 @@ internal static class ImportCommand
     public static Command Create()
     {
         var command = new Command("import",
-            "Read another toolkit's model into a TextSSL checkpoint that generate, eval and train (--init-from) use. --format hf reads a " +
-            "Hugging Face GPT-2 directory: config.json (model_type gpt2), model.safetensors or shards listed in model.safetensors.index.json " +
-            "(fp32, fp16 or bf16, converted to fp32) and the tokenizer's vocab.json + merges.txt.");
+            "Read another toolkit's model into a TextSSL checkpoint that generate, eval, probe, embed, fill-mask and train use. --format hf reads a " +
+            "Hugging Face directory: config.json (model_type gpt2 as a decoder, or xlm-roberta-xl, the pre-LayerNorm encoder TextSSL's export writes, " +
+            "as an encoder), model.safetensors or shards listed in model.safetensors.index.json (fp32, fp16 or bf16, converted to fp32) and the " +
+            "tokenizer: tokenizer.json (byte-level BPE or WordPiece), else vocab.json + merges.txt, else an export's textssl-tokenizer/. " +
+            "train --init-from reads such a directory directly.");
         var source = new Argument<string>("directory") { Description = "The Hugging Face model directory." };
         var format = new Option<string>("--format") { Description = "Input format: hf (Hugging Face transformers).", DefaultValueFactory = _ => "hf" };
         format.AcceptOnlyFromAmong("hf");
@@ -28,7 +30,8 @@ internal static class ImportCommand
             var r = HuggingFaceImport.Import(pr.GetValue(source)!, pr.GetValue(output)!,
                 new HuggingFaceImportOptions { AllowApproximateGelu = pr.GetValue(approximate) }, ct);
             var m = r.Model;
-            AnsiConsole.MarkupLine($"imported a GPT-2 ({m.Layers} layers, {m.Heads} heads, {m.Dim} dims, {m.VocabSize} ids, {m.BlockSize} positions) " +
+            var family = m.Kind == TextSSL.Modeling.ModelKind.Encoder ? "an XLM-RoBERTa-XL encoder" : "a GPT-2 decoder";
+            AnsiConsole.MarkupLine($"imported {family} ({m.Layers} layers, {m.Heads} heads, {m.Dim} dims, {m.VocabSize} ids, {m.BlockSize} positions) " +
                                    $"with a {Markup.Escape(r.Tokenizer)} tokenizer to [bold]{Markup.Escape(r.Checkpoint)}[/]");
             foreach (var note in r.Notes) AnsiConsole.MarkupLine($"[yellow]note:[/] {Markup.Escape(note)}");
             return Task.FromResult(0);

@@ -38,7 +38,7 @@ internal static class TrainCommand
         var temperature = new Option<double>("--temperature") { Description = "contrastive: softmax temperature over cosine similarities (SimCSE's 0.05).", DefaultValueFactory = _ => top.Contrastive.Temperature };
         var pooling = Choice("--pooling", "contrastive: how token states become the text's vector: mean (over real tokens), first, last (decoders) or max.", top.Contrastive.Pooling);
         var projection = new Option<bool>("--projection") { Description = "contrastive: train through a projection head (SimCSE's MLP) that is dropped after training.", DefaultValueFactory = _ => top.Contrastive.Projection };
-        var initFrom = new Option<string?>("--init-from") { Description = "Start from this checkpoint's weights (a checkpoint or run directory): its shape and tokenizer, a fresh optimizer and schedule." };
+        var initFrom = new Option<string?>("--init-from") { Description = "Start from this checkpoint's weights (a checkpoint or run directory, or a Hugging Face GPT-2 / XLM-RoBERTa-XL directory): its shape and tokenizer, a fresh optimizer and schedule." };
         var layers = new Option<int?>("--layers") { Description = "Transformer blocks (default: the preset's)." };
         var heads = new Option<int?>("--heads") { Description = "Attention heads per block (default: the preset's; must divide --dim)." };
         var dim = new Option<int?>("--dim") { Description = "Embedding width (default: the preset's)." };

@@ -100,4 +100,86 @@ internal static class XlmRobertaXlLayout
         if (!c.TiedEmbeddings) result.Add(("lm_head.decoder.weight", Copy("lm_head.weight")));
         return result;
     }
+
+    /// <summary>
+    /// Copies XLM-RoBERTa-XL tensors into <paramref name="model"/> (the inverse of <see cref="Export"/>): query/key/value are
+    /// concatenated into the fused projection, positions are read from row <c>pad_token_id + 1</c> on, and token type 0
+    /// (what transformers adds when no token_type_ids are given) is folded into every position.
+    /// </summary>
+    /// <param name="model">A freshly built encoder whose config matches the file's.</param>
+    /// <param name="shape">The config.json as read.</param>
+    /// <param name="weights">Name → fp32 tensor, as read from the directory.</param>
+    /// <param name="source">The directory, for messages.</param>
+    /// <param name="notes">Receives tensors that were present but not used.</param>
+    /// <exception cref="TextSslException">A tensor is missing, has the wrong shape, or is not part of an XLMRobertaXLForMaskedLM.</exception>
+    public static void Import(Transformer model, XlmRobertaXlShape shape, IReadOnlyDictionary<string, Tensor> weights, string source, List<string> notes)
+    {
+        var c = model.Config;
+        long d = c.Dim;
+        var parameters = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        // A state dict of XLMRobertaXLModel (no MLM head) has no "roberta." prefix; the MLM head is required either way.
+        var prefix = weights.Keys.Any(k => k.StartsWith(R, StringComparison.Ordinal)) ? R : "";
+        var used = new HashSet<string>();
+        Tensor Take(string name, params long[] expected)
+        {
+            if (!weights.TryGetValue(name, out var t))
+                throw new TextSslException($"'{source}': the weights lack '{name}', which an XLMRobertaXLForMaskedLM with this config.json has.");
+            if (!t.shape.SequenceEqual(expected))
+                throw new TextSslException($"'{source}': tensor '{name}' has shape [{string.Join(", ", t.shape)}]; config.json implies [{string.Join(", ", expected)}].");
+            used.Add(name);
+            return t;
+        }
+        void Set(string textSsl, Tensor value) => parameters[textSsl].copy_(value);
+
+        using var _ = no_grad();
+        // embeddings: a tied file may store the shared matrix under either name
+        var wordName = prefix + "embeddings.word_embeddings.weight";
+        if (c.TiedEmbeddings && !weights.ContainsKey(wordName) && weights.ContainsKey("lm_head.decoder.weight")) wordName = "lm_head.decoder.weight";
+        Set("wte.weight", Take(wordName, c.VocabSize, d));
+        var positions = Take(prefix + "embeddings.position_embeddings.weight", c.BlockSize + shape.PadId + 1, d);
+        var types = Take(prefix + "embeddings.token_type_embeddings.weight", shape.TypeVocabSize, d);
+        if (shape.TypeVocabSize > 1)
+        {
+            using var rest = types.narrow(0, 1, shape.TypeVocabSize - 1);
+            if (rest.count_nonzero().item<long>() > 0)
+                throw new TextSslException($"'{source}': config.json \"type_vocab_size\" is {shape.TypeVocabSize} and token types 1.. are trained (non-zero); TextSSL's encoder has no segment ids, so only type 0 is representable.");
+        }
+        using (var folded = positions.narrow(0, shape.PadId + 1, c.BlockSize) + types.narrow(0, 0, 1)) Set("wpe.weight", folded);
+
+        for (var i = 0; i < c.Layers; i++)
+        {
+            var h = $"h.{i}.";
+            var l = $"{prefix}encoder.layer.{i}.";
+            Set(h + "ln_1.weight", Take(l + "attention.self_attn_layer_norm.weight", d));
+            Set(h + "ln_1.bias", Take(l + "attention.self_attn_layer_norm.bias", d));
+            string[] parts = ["query", "key", "value"];
+            using (var qkv = cat(parts.Select(p => Take(l + $"attention.self.{p}.weight", d, d)).ToArray(), 0)) Set(h + "attn.c_attn.weight", qkv);
+            using (var qkvBias = cat(parts.Select(p => Take(l + $"attention.self.{p}.bias", d)).ToArray(), 0)) Set(h + "attn.c_attn.bias", qkvBias);
+            Set(h + "attn.c_proj.weight", Take(l + "attention.output.dense.weight", d, d));
+            Set(h + "attn.c_proj.bias", Take(l + "attention.output.dense.bias", d));
+            Set(h + "ln_2.weight", Take(l + "LayerNorm.weight", d));
+            Set(h + "ln_2.bias", Take(l + "LayerNorm.bias", d));
+            Set(h + "mlp.c_fc.weight", Take(l + "intermediate.dense.weight", 4 * d, d));
+            Set(h + "mlp.c_fc.bias", Take(l + "intermediate.dense.bias", 4 * d));
+            Set(h + "mlp.c_proj.weight", Take(l + "output.dense.weight", d, 4 * d));
+            Set(h + "mlp.c_proj.bias", Take(l + "output.dense.bias", d));
+        }
+        Set("ln_f.weight", Take(prefix + "encoder.LayerNorm.weight", d));
+        Set("ln_f.bias", Take(prefix + "encoder.LayerNorm.bias", d));
+        Set("mlm_dense.weight", Take("lm_head.dense.weight", d, d));
+        Set("mlm_dense.bias", Take("lm_head.dense.bias", d));
+        Set("mlm_ln.weight", Take("lm_head.layer_norm.weight", d));
+        Set("mlm_ln.bias", Take("lm_head.layer_norm.bias", d));
+        Set("mlm_bias", Take("lm_head.bias", c.VocabSize));
+        if (!c.TiedEmbeddings) Set("lm_head.weight", Take("lm_head.decoder.weight", c.VocabSize, d));
+
+        // Rebuilt or unused: position/type id buffers, the decoder's copy of lm_head.bias, a tied decoder, the pooler.
+        bool Ignorable(string k) => k.EndsWith("embeddings.position_ids", StringComparison.Ordinal) || k.EndsWith("embeddings.token_type_ids", StringComparison.Ordinal)
+            || k == "lm_head.decoder.bias" || (c.TiedEmbeddings && k == "lm_head.decoder.weight") || k.StartsWith(prefix + "pooler.", StringComparison.Ordinal);
+        var extra = weights.Keys.Where(k => !used.Contains(k) && !Ignorable(k)).Order(StringComparer.Ordinal).FirstOrDefault();
+        if (extra is not null)
+            throw new TextSslException($"'{source}': tensor '{extra}' is not part of an XLMRobertaXLForMaskedLM with this config.json (a different architecture or an option TextSSL lacks).");
+        if (weights.Keys.Any(k => k.StartsWith(prefix + "pooler.", StringComparison.Ordinal)))
+            notes.Add("the pooler (pooler.dense) was not imported: TextSSL's encoder pools its own way (see Pooling).");
+    }
 }

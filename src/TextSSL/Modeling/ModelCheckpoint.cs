@@ -73,13 +73,14 @@ public static class ModelCheckpoint
     /// Finds the checkpoint directory: <paramref name="path"/> itself when it holds <c>model.json</c>,
     /// else its <c>best/</c>, else its <c>last/</c> (a training run's output directory).
     /// </summary>
-    /// <exception cref="TextSslException">No checkpoint is there.</exception>
+    /// <exception cref="TextSslException">No checkpoint is there (<see cref="Interop.HuggingFaceDirectoryException"/> when it is a Hugging Face model directory).</exception>
     public static string Resolve(string path)
     {
         if (File.Exists(path)) throw new TextSslException($"model path '{path}' is a file; give the checkpoint directory (the one holding {InfoFile}) or a training run's output directory.");
         if (!Directory.Exists(path)) throw new TextSslException($"model directory '{path}' does not exist.");
         foreach (var candidate in new[] { path, Path.Combine(path, "best"), Path.Combine(path, "last") })
             if (File.Exists(Path.Combine(candidate, InfoFile))) return candidate;
+        if (Interop.HuggingFaceImport.IsModelDirectory(path)) throw new Interop.HuggingFaceDirectoryException(path);
         throw new TextSslException($"'{path}' holds no checkpoint ({InfoFile} not found there, nor in best/ or last/). Give a directory written by a training run.");
     }
 

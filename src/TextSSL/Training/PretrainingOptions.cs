@@ -56,6 +56,8 @@ public sealed record PretrainingOptions
     /// and tokenizer are the checkpoint's (shape options may only repeat them; <see cref="ModelShapeOptions.Dropout"/>
     /// may change); the optimizer and schedule start fresh. Any task continues a checkpoint of its model kind;
     /// <see cref="TrainingTask.Contrastive"/> continues either kind and keeps a decoder causal.
+    /// A Hugging Face model directory (GPT-2 or XLM-RoBERTa-XL, as <see cref="Interop.HuggingFaceImport"/> reads them) is
+    /// accepted too: it is imported into a temporary checkpoint for the run, and its tokenizer files are the tokenizer.
     /// </summary>
     public string? InitFrom { get; init; }
 

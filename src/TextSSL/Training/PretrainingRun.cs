@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using TextSSL.Distributed;
+using TextSSL.Interop;
 using TextSSL.Modeling;
 using TextSSL.Pretext;
 using TextSSL.Runtime;
@@ -26,6 +27,8 @@ public sealed class PretrainingRun : IDisposable
     private readonly PretrainingOptions _options;
     private Communicator _ranks = Communicator.SingleProcess;   // data-parallel ranks of the current run (see Distributed below)
     private SourceCheckpoint? _source;      // continued pretraining: where shape, tokenizer (and weights) come from
+    private string? _importDirectory;       // continued from a Hugging Face directory: its import, removed when the run ends
+    private IReadOnlyList<string> _importNotes = [];   // what that import approximated or skipped, reported when the run starts
 
     /// <summary>Checks the options; nothing is loaded until <see cref="Run"/>.</summary>
     /// <exception cref="OptionException">An option is out of range.</exception>
@@ -55,7 +58,8 @@ public sealed class PretrainingRun : IDisposable
     public TrainingResult Run(CancellationToken cancellationToken = default, IProgress<TrainingUpdate>? progress = null)
     {
         _ranks = Communicator.ForProcess(_options.Runtime.Distributed);
-        return _ranks.UsesMpi ? RunAsRank(cancellationToken, progress) : RunOnce(cancellationToken, progress);
+        try { return _ranks.UsesMpi ? RunAsRank(cancellationToken, progress) : RunOnce(cancellationToken, progress); }
+        finally { RemoveImport(); }
     }
 
     private TrainingResult RunOnce(CancellationToken cancellationToken, IProgress<TrainingUpdate>? progress)
@@ -143,7 +147,7 @@ public sealed class PretrainingRun : IDisposable
             : LoadForSource(source));
         if (source is not null && data.Tokenizer.Fingerprint != source.Info.TokenizerFingerprint)
             throw new OptionException([nameof(PretrainingOptions.Tokenizer), nameof(PretrainingOptions.InitFrom)],
-                $"InitFrom: the data's tokenizer ({data.Tokenizer.Fingerprint}) differs from the checkpoint's in '{source.Directory}' ({source.Info.TokenizerFingerprint}); " +
+                $"InitFrom: the data's tokenizer ({data.Tokenizer.Fingerprint}) differs from the checkpoint's in '{source.Name}' ({source.Info.TokenizerFingerprint}); " +
                 "a continued model reads only its own tokenizer's ids, so encode the data with it (leave Tokenizer unset).");
         Tokenizer = data.Tokenizer;
         try
@@ -155,16 +159,38 @@ public sealed class PretrainingRun : IDisposable
         catch (TextSslException ex) when (source is not null && (ex is not OptionException option || option.Option == nameof(PretrainingOptions.Tokenizer)))
         {
             throw new OptionException([nameof(PretrainingOptions.Task), nameof(PretrainingOptions.InitFrom), .. (ex as OptionException)?.Options ?? []],
-                $"InitFrom: the tokenizer of '{source.Directory}' does not suit Task {o.Task}: {ex.Message}");
+                $"InitFrom: the tokenizer of '{source.Name}' does not suit Task {o.Task}: {ex.Message}");
         }
     }
 
-    /// <summary>Where a continued run's model comes from: <c>InitFrom</c>, or, when resuming a continued run, its own <c>last/</c> (weights then come from the resume).</summary>
-    private sealed record SourceCheckpoint(string Directory, CheckpointInfo Info, bool LoadWeights);
+    /// <summary>
+    /// Where a continued run's model comes from: <c>InitFrom</c>, or, when resuming a continued run, its own <c>last/</c>
+    /// (weights then come from the resume). <paramref name="Name"/> is what messages call it: the directory, or the Hugging
+    /// Face directory that <paramref name="Directory"/> was imported from.
+    /// </summary>
+    private sealed record SourceCheckpoint(string Directory, CheckpointInfo Info, bool LoadWeights, string Name);
 
     private SourceCheckpoint? ContinuedFrom()
     {
         var o = _options;
+        if (o.InitFrom is { } hf && HuggingFaceImport.IsModelDirectory(hf))
+        {
+            // A Hugging Face directory is imported into a private checkpoint for this run (each rank its own), then read like any other.
+            _importDirectory = System.IO.Directory.CreateTempSubdirectory("textssl-init-from-").FullName;
+            var imported = Path.Combine(_importDirectory, "checkpoint");
+            try { _importNotes = HuggingFaceImport.Import(hf, imported).Notes; }
+            catch (OptionException ex) when (ex.Option == nameof(HuggingFaceImportOptions.AllowApproximateGelu))
+            {
+                throw new OptionException([nameof(PretrainingOptions.InitFrom), nameof(HuggingFaceImportOptions.AllowApproximateGelu)],
+                    $"InitFrom: {ex.Message.Split(';')[0]}, which TextSSL runs as the exact GELU; import '{hf}' into a checkpoint with AllowApproximateGelu and give that checkpoint as InitFrom.", ex);
+            }
+            catch (TextSslException ex)
+            {
+                throw new OptionException([nameof(PretrainingOptions.InitFrom), .. (ex as OptionException)?.Options ?? []],
+                    $"InitFrom: the Hugging Face directory '{hf}' cannot be imported: {ex.Message.TrimEnd('.')}.", ex);
+            }
+            return new SourceCheckpoint(imported, ModelCheckpoint.ReadInfo(imported), LoadWeights: true, hf);
+        }
         if (o.InitFrom is { } from)
         {
             string dir;
@@ -173,10 +199,10 @@ public sealed class PretrainingRun : IDisposable
             {
                 throw new OptionException(nameof(PretrainingOptions.InitFrom), $"InitFrom: '{from}' holds no checkpoint (no {ModelCheckpoint.InfoFile} there, nor in best/ or last/); give a checkpoint directory or a run's output directory.");
             }
-            return new SourceCheckpoint(dir, ModelCheckpoint.ReadInfo(dir), LoadWeights: true);
+            return new SourceCheckpoint(dir, ModelCheckpoint.ReadInfo(dir), LoadWeights: true, dir);
         }
         if (!o.Resume || TrainingCheckpoint.FindLast(Path.GetFullPath(o.OutputDirectory)) is not { } last) return null;
-        return TrainingCheckpoint.ReadState(last).Options.InitFrom is null ? null : new SourceCheckpoint(last, ModelCheckpoint.ReadInfo(last), LoadWeights: false);
+        return TrainingCheckpoint.ReadState(last).Options.InitFrom is null ? null : new SourceCheckpoint(last, ModelCheckpoint.ReadInfo(last), LoadWeights: false, last);
     }
 
     private TrainingData LoadForSource(SourceCheckpoint source)
@@ -185,12 +211,12 @@ public sealed class PretrainingRun : IDisposable
         var tokenizer = TokenizerStore.Load(Path.Combine(source.Directory, ModelCheckpoint.TokenizerDirectory));
         if (o.Tokenizer != "char" && TokenizerStore.Open(o.Tokenizer).Fingerprint != tokenizer.Fingerprint)
             throw new OptionException([nameof(PretrainingOptions.Tokenizer), nameof(PretrainingOptions.InitFrom)],
-                $"InitFrom: Tokenizer '{o.Tokenizer}' differs from the tokenizer of the checkpoint in '{source.Directory}'; a continued model keeps its tokenizer, so leave Tokenizer unset.");
+                $"InitFrom: Tokenizer '{o.Tokenizer}' differs from the tokenizer of the checkpoint in '{source.Name}'; a continued model keeps its tokenizer, so leave Tokenizer unset.");
         try { return TrainingData.Load(o.Data!, tokenizer, o.ValidationFraction); }
         catch (OptionException ex) when (ex.Options.Contains(nameof(PretrainingOptions.Tokenizer)))
         {
             throw new OptionException([nameof(PretrainingOptions.Data), nameof(PretrainingOptions.InitFrom)],
-                $"InitFrom: the shards in '{o.Data}' were encoded with another tokenizer than the checkpoint's in '{source.Directory}'; prepare them with the checkpoint's tokenizer ({source.Directory}/{ModelCheckpoint.TokenizerDirectory}) or give plain text.");
+                $"InitFrom: the shards in '{o.Data}' were encoded with another tokenizer than the checkpoint's in '{source.Name}'; prepare them with the checkpoint's tokenizer ({(source.Name == source.Directory ? $"{source.Directory}/{ModelCheckpoint.TokenizerDirectory}" : $"the tokenizer files in {source.Name}")}) or give plain text.");
         }
     }
 
@@ -208,7 +234,7 @@ public sealed class PretrainingRun : IDisposable
     {
         var o = _options;
         var config = _source is { } source
-            ? o.ContinuedModelConfig(source.Info.Model, task.ModelKind, source.Directory)
+            ? o.ContinuedModelConfig(source.Info.Model, task.ModelKind, source.Name)
             : o.ModelConfig(task.ModelKind, data.Tokenizer.VocabSize);
         var block = o.Optimization.BlockSize ?? config.BlockSize;
         if (block > config.BlockSize)
@@ -471,7 +497,8 @@ public sealed class PretrainingRun : IDisposable
     {
         var (c, m) = (r.Config, r.Model);
         var precision = r.Dtype == ScalarType.BFloat16 ? "bf16 (fp32 master weights)" : "fp32";
-        var origin = _source is { LoadWeights: true } s ? $"continued from '{s.Directory}'" : $"'{_options.Model.Preset}'";
+        var origin = _source is { LoadWeights: true } s ? $"continued from '{s.Name}'" : $"'{_options.Model.Preset}'";
+        if (_importNotes.Count > 0) origin += $" (imported: {string.Join("; ", _importNotes.Select(n => n.TrimEnd('.')))})";
         return $"{c.Kind.ToString().ToLowerInvariant()} {origin} with {m.ParameterCount:N0} parameters ({c.Layers} layers, {c.Heads} heads, {c.Dim} dims, " +
                $"{c.Positions.ToString().ToLowerInvariant()} positions, context {c.BlockSize}), task {r.Task.Name}, on {r.Device.type.ToString().ToLowerInvariant()} {precision}; " +
                $"data {r.Data.Description}; {where} of {_options.Optimization.Steps}.";
@@ -481,7 +508,20 @@ public sealed class PretrainingRun : IDisposable
         r.Progress?.Report(new TrainingUpdate(kind, step, _options.Optimization.Steps, message, row, remaining));
 
     /// <inheritdoc/>
-    public void Dispose() => Model?.Dispose();
+    public void Dispose()
+    {
+        Model?.Dispose();
+        RemoveImport();
+    }
+
+    private void RemoveImport()
+    {
+        if (_importDirectory is null) return;
+        try { System.IO.Directory.Delete(_importDirectory, recursive: true); }
+        catch (IOException) { }                 // a temporary copy: leaving it behind is harmless
+        catch (UnauthorizedAccessException) { }
+        _importDirectory = null;
+    }
 
     // ---- state -----------------------------------------------------------------------------------------------------
 

@@ -22,9 +22,12 @@ internal static class InteropFixtures
 
     public sealed record Expected(long[][] InputIds, Dictionary<string, float[,,]> Logits);
 
-    public static Expected ReadExpected()
+    /// <summary>The golden tiny XLM-RoBERTa-XL written by <c>tools/hf-oracle/xlmr_xl_pure.py make-fixture</c> (a pure-Python forward).</summary>
+    public static string XlmRobertaXl() => Path.Combine(Root, "tiny-xlmr-xl");
+
+    public static Expected ReadExpected(string file = "expected_logits.json")
     {
-        using var doc = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(Root, "expected_logits.json")));
+        using var doc = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(Root, file)));
         var ids = doc.RootElement.GetProperty("input_ids").EnumerateArray().Select(r => r.EnumerateArray().Select(x => x.GetInt64()).ToArray()).ToArray();
         var logits = new Dictionary<string, float[,,]>();
         foreach (var p in doc.RootElement.EnumerateObject().Where(p => p.Name.StartsWith("logits_", StringComparison.Ordinal)))
