@@ -203,6 +203,34 @@ public class PartMergeTests
         Assert.That(part!.Message, Does.Contain("f05.jsonl").And.Contain("was modified"));
     }
 
+    [Test]
+    public async Task The_tool_runs_parts_and_a_merge_like_a_job_runner_would()
+    {
+        using var dir = new TempDir();
+        var (input, texts) = WriteFiles(dir, perFile: 20);
+        TokenizerStore.Save(CharTokenizerFor(texts), dir["tok"]);
+        string[] Common(string output) =>
+            [input, "--field", "text", "--tokenizer", dir["tok"], "--out", output, "--shard-tokens", "5000", "--validation", "0.1", "--on-error", "skip"];
+        var whole = await PrepProcess.RunAsync(["build", .. Common(dir["whole"])]);
+        Assert.That(whole.ExitCode, Is.EqualTo(0), whole.Output);
+        for (var i = 1; i <= Parts; i++)
+        {
+            var part = await PrepProcess.RunAsync(["build", .. Common(dir[$"p{i}"]), "--part", $"{i}/{Parts}"]);
+            Assert.That(part.ExitCode, Is.EqualTo(0), part.Output);
+        }
+        var merge = await PrepProcess.RunAsync(["merge", dir["p1"], dir["p2"], dir["p3"], "--out", dir["merged"]]);
+        Assert.That(merge.ExitCode, Is.EqualTo(0), merge.Output);
+        AssertSameFiles(dir["whole"], dir["merged"]);
+
+        var missing = await PrepProcess.RunAsync(["merge", dir["p1"], dir["p3"], "--out", dir["m2"]]);
+        Assert.That(missing.ExitCode, Is.Not.EqualTo(0));
+        Assert.That(missing.Output.Trim(), Does.Contain("part 2/3 is missing").And.Not.Contain("\n").And.Not.Contain("   at "));
+        Assert.That(missing.Output.Trim().Split('\n'), Has.Length.EqualTo(1), missing.Output);
+        var bad = await PrepProcess.RunAsync(["build", .. Common(dir["p9"]), "--part", "4/3"]);
+        Assert.That(bad.ExitCode, Is.Not.EqualTo(0));
+        Assert.That(bad.Output, Does.Contain("--part"));
+    }
+
     [TestCase("0/3")]
     [TestCase("4/3")]
     [TestCase("2")]
