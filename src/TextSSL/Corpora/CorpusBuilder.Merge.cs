@@ -104,7 +104,7 @@ public static partial class CorpusBuilder
             var since = Stopwatch.StartNew();
             long done = 0;
             ReadOnlySpan<int> end = [eot];
-            foreach (var d in InInputOrder(parts, files.Count))
+            foreach (var d in InInputOrder(parts, files.Count, tokenBytes))
             {
                 var source = files[d.File].Path;
                 var kind = state.Dedup.Check(d.Key, d.Signature, new RawDocument("", source, d.Record), d.Snippet);
@@ -146,9 +146,9 @@ public static partial class CorpusBuilder
     }
 
     /// <summary>The parts' documents in global input order (file index, then ordinal within the file): a k-way merge of streams each already in that order.</summary>
-    private static IEnumerable<PartDocument> InInputOrder(List<(string Directory, PartManifest Manifest)> parts, int fileCount)
+    private static IEnumerable<PartDocument> InInputOrder(List<(string Directory, PartManifest Manifest)> parts, int fileCount, int tokenBytes)
     {
-        var streams = parts.Select(p => PartDocuments.Read(Path.Combine(p.Directory, PartDocuments.FileName)).GetEnumerator()).ToList();
+        var streams = parts.Select(p => PartDocuments.Read(Path.Combine(p.Directory, PartDocuments.FileName), tokenBytes).GetEnumerator()).ToList();
         try
         {
             var counts = new long[parts.Count];

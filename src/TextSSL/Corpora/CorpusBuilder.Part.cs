@@ -251,7 +251,7 @@ public static partial class CorpusBuilder
                 var text = cleaned[i]!;
                 var split = (byte)SplitIndex(o.Split.Assign(keys[i]));
                 var snippet = text.Length <= PartDocument.SnippetChars ? text : text[..PartDocument.SnippetChars];
-                PartDocuments.Write(writer, new PartDocument(batch[i].File, batch[i].Ordinal, batch[i].Doc.Record, keys[i], signatures[i], split, snippet, ids[i], failures[i]));
+                PartDocuments.Write(writer, new PartDocument(batch[i].File, batch[i].Ordinal, batch[i].Doc.Record, keys[i], signatures[i], split, snippet, ids[i], failures[i]), s.TokenBytes);
                 Records++;
             }
         }

@@ -20,7 +20,8 @@ internal static class PartDocuments
     public const string FileName = "documents.bin";
     private const byte HasSignature = 1, HasIds = 2, HasFailure = 4;
 
-    public static void Write(BinaryWriter w, PartDocument d)
+    /// <summary>Writes one document; ids take <paramref name="tokenBytes"/> bytes each (2: uint16, 4: int32), as in the shards.</summary>
+    public static void Write(BinaryWriter w, PartDocument d, int tokenBytes)
     {
         w.Write(d.File);
         w.Write(d.Ordinal);
@@ -34,21 +35,22 @@ internal static class PartDocuments
         if (d.Ids is not null)
         {
             w.Write(d.Ids.Length);
-            foreach (var id in d.Ids) w.Write(id);
+            if (tokenBytes == 2) foreach (var id in d.Ids) w.Write(checked((ushort)id));
+            else foreach (var id in d.Ids) w.Write(id);
         }
         if (d.Failure is not null) w.Write(d.Failure);
     }
 
     /// <summary>Reads the documents of a part's <c>documents.bin</c> in order.</summary>
     /// <exception cref="TextSslException">The file is truncated or damaged.</exception>
-    public static IEnumerable<PartDocument> Read(string path)
+    public static IEnumerable<PartDocument> Read(string path, int tokenBytes)
     {
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
         using var r = new BinaryReader(stream, Encoding.UTF8);
         while (stream.Position < stream.Length)
         {
             PartDocument doc;
-            try { doc = ReadOne(r); }
+            try { doc = ReadOne(r, tokenBytes); }
             catch (Exception ex) when (ex is EndOfStreamException or IOException or FormatException or OverflowException)
             {
                 throw new TextSslException($"{path} is damaged at byte {stream.Position} ({ex.Message}). Build that part again.", ex);
@@ -57,7 +59,7 @@ internal static class PartDocuments
         }
     }
 
-    private static PartDocument ReadOne(BinaryReader r)
+    private static PartDocument ReadOne(BinaryReader r, int tokenBytes)
     {
         var file = r.ReadInt32();
         var ordinal = r.ReadInt64();
@@ -77,9 +79,10 @@ internal static class PartDocuments
         if ((flags & HasIds) != 0)
         {
             var n = r.ReadInt32();
-            if (n < 0 || n > r.BaseStream.Length / 4) throw new FormatException($"bad token count {n}");
+            if (n < 0 || n > r.BaseStream.Length / tokenBytes) throw new FormatException($"bad token count {n}");
             ids = new int[n];
-            for (var i = 0; i < n; i++) ids[i] = r.ReadInt32();
+            if (tokenBytes == 2) for (var i = 0; i < n; i++) ids[i] = r.ReadUInt16();
+            else for (var i = 0; i < n; i++) ids[i] = r.ReadInt32();
         }
         var failure = (flags & HasFailure) != 0 ? r.ReadString() : null;
         return new PartDocument(file, ordinal, record, key, sig, split, snippet, ids, failure);
