@@ -71,6 +71,8 @@ public static partial class CorpusBuilder
         var files = first.Files.Select(f => new SourceFile(f.Path, b.Sources[f.Source], f.Format, f.Bytes)).ToList();
 
         var outDir = Path.GetFullPath(options.OutputDirectory);
+        if (parts.Any(p => string.Equals(Path.TrimEndingDirectorySeparator(p.Directory), Path.TrimEndingDirectorySeparator(outDir), StringComparison.Ordinal)))
+            throw new OptionException(nameof(BuildOptions.OutputDirectory), $"'{outDir}' is one of the parts being merged. Write the merged corpus to another OutputDirectory.");
         OutputChecks.EnsureWritable(outDir, nameof(BuildOptions.OutputDirectory));
         using var outputLock = OutputLock.Acquire(outDir, "prep merge");
         var manifestPath = Path.Combine(outDir, CorpusManifest.FileName);

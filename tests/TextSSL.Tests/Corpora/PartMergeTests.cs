@@ -115,7 +115,9 @@ public class PartMergeTests
 
         var notPart = Assert.ThrowsAsync<TextSslException>(() => CorpusBuilder.MergeAsync(new MergeOptions([parts[0], dir["in"], parts[2]], dir["m4"])));
         Assert.That(notPart!.Message, Does.Contain("not a finished build part"));
-        foreach (var e in new Exception[] { missing, twice, foreign, notPart }) Assert.That(e.Message, Does.Not.Contain("\n"));
+        var intoPart = Assert.ThrowsAsync<OptionException>(() => CorpusBuilder.MergeAsync(new MergeOptions(parts, parts[1])));
+        Assert.That(intoPart!.Message, Does.Contain("is one of the parts"));
+        foreach (var e in new Exception[] { missing, twice, foreign, notPart, intoPart }) Assert.That(e.Message, Does.Not.Contain("\n"));
         Assert.That(Directory.Exists(dir["m1"]) && Directory.EnumerateFiles(dir["m1"], "*.bin").Any(), Is.False, "nothing written before the parts are checked");
     }
 
