@@ -22,7 +22,13 @@ public static partial class CorpusBuilder
         if (options.Parts.Count == 0) throw new OptionException(nameof(MergeOptions.Parts), "no part directories given. Give the output directories of every part of the build.");
         if (options.CheckpointInterval < TimeSpan.Zero) throw new OptionException(nameof(MergeOptions.CheckpointInterval), $"CheckpointInterval must not be negative (got {options.CheckpointInterval.TotalSeconds} s).");
         var parts = LoadParts(options.Parts);
-        return await Task.Run(() => Merge(options, parts, progress, ct), ct).ConfigureAwait(false);
+        return await Task.Run(() =>
+        {
+            foreach (var (dir, m) in parts)
+                if (ShardWriter.Sha256Of(Path.Combine(dir, PartDocuments.FileName), ct) != m.DocumentsSha256)
+                    throw new TextSslException($"'{Path.Combine(dir, PartDocuments.FileName)}' does not match the sha256 in its part.json (damaged or copied incompletely). Copy or build part {m.Part}/{m.Parts} again.");
+            return Merge(options, parts, progress, ct);
+        }, ct).ConfigureAwait(false);
     }
 
     /// <summary>Loads every part and checks that together they are parts 1..N of one build, each once.</summary>

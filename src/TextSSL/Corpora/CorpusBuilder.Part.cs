@@ -86,6 +86,7 @@ public static partial class CorpusBuilder
             Stats = state.PartStats(path => firstIndex.GetValueOrDefault(path)),
             Documents = run.Records,
             DocumentBytes = new FileInfo(Path.Combine(work, PartDocuments.FileName)).Length,
+            DocumentsSha256 = ShardWriter.Sha256Of(Path.Combine(work, PartDocuments.FileName), ct),
         };
         // part.json marks the work directory complete, so everything it installs is written first
         TokenizerStore.Save(tokenizer, Path.Combine(work, TokenizerDirectoryName));

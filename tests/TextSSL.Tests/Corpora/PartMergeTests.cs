@@ -115,9 +115,20 @@ public class PartMergeTests
 
         var notPart = Assert.ThrowsAsync<TextSslException>(() => CorpusBuilder.MergeAsync(new MergeOptions([parts[0], dir["in"], parts[2]], dir["m4"])));
         Assert.That(notPart!.Message, Does.Contain("not a finished build part"));
+        // a part damaged in transfer (same size, one byte flipped)
+        var damaged = dir["damaged"];
+        Directory.CreateDirectory(damaged);
+        foreach (var f in Directory.GetFiles(parts[2])) File.Copy(f, Path.Combine(damaged, Path.GetFileName(f)));
+        CopyDirectory(Path.Combine(parts[2], "tokenizer"), Path.Combine(damaged, "tokenizer"));
+        var bytes = File.ReadAllBytes(Path.Combine(damaged, "documents.bin"));
+        bytes[bytes.Length / 2] ^= 0x20;
+        File.WriteAllBytes(Path.Combine(damaged, "documents.bin"), bytes);
+        var corrupt = Assert.ThrowsAsync<TextSslException>(() => CorpusBuilder.MergeAsync(new MergeOptions([parts[0], parts[1], damaged], dir["m5"])));
+        Assert.That(corrupt!.Message, Does.Contain("sha256").And.Contain(damaged));
+
         var intoPart = Assert.ThrowsAsync<OptionException>(() => CorpusBuilder.MergeAsync(new MergeOptions(parts, parts[1])));
         Assert.That(intoPart!.Message, Does.Contain("is one of the parts"));
-        foreach (var e in new Exception[] { missing, twice, foreign, notPart, intoPart }) Assert.That(e.Message, Does.Not.Contain("\n"));
+        foreach (var e in new Exception[] { missing, twice, foreign, notPart, intoPart, corrupt }) Assert.That(e.Message, Does.Not.Contain("\n"));
         Assert.That(Directory.Exists(dir["m1"]) && Directory.EnumerateFiles(dir["m1"], "*.bin").Any(), Is.False, "nothing written before the parts are checked");
     }
 
@@ -254,6 +265,12 @@ public class PartMergeTests
         var counts = names.GroupBy(n => BuildPart.PartOfFile(n, 4)).Select(g => g.Count()).ToList();
         Assert.That(counts, Has.Count.EqualTo(4).And.All.GreaterThan(40));
         Assert.That(BuildPart.PartOfFile("dir\\file7.txt", 4), Is.EqualTo(BuildPart.PartOfFile("dir/file7.txt", 4)));
+    }
+
+    private static void CopyDirectory(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var f in Directory.GetFiles(from)) File.Copy(f, Path.Combine(to, Path.GetFileName(f)));
     }
 
     private static void AssertSameFiles(string a, string b)

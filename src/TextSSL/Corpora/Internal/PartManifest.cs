@@ -23,6 +23,8 @@ internal sealed record PartManifest
     public required long Documents { get; init; }
     /// <summary>Size of <see cref="PartDocuments.FileName"/>.</summary>
     public required long DocumentBytes { get; init; }
+    /// <summary>Lower-case hex SHA-256 of <see cref="PartDocuments.FileName"/>, checked by the merge (a part copied between machines may arrive damaged).</summary>
+    public required string DocumentsSha256 { get; init; }
 
     /// <exception cref="TextSslException">Missing, damaged, or of another format.</exception>
     public static PartManifest Load(string directory)
