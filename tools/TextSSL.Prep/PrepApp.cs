@@ -13,6 +13,7 @@ public static class PrepApp
         OptionFlags.Register("OutputDirectory", "--out");
         var root = new RootCommand("textssl-prep — turn raw text (txt, JSONL, CSV, Parquet, catalog corpora) into deduplicated, split, tokenized shards.");
         root.Subcommands.Add(BuildCommand.Create());
+        root.Subcommands.Add(MergeCommand.Create());
         root.Subcommands.Add(LabelsCommand.Create());
         root.Subcommands.Add(FetchCommand.Create());
         root.Subcommands.Add(ListCommand.Create());

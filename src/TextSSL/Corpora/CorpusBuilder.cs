@@ -35,15 +35,8 @@ public static partial class CorpusBuilder
     public static async Task<BuildResult> BuildAsync(BuildOptions options, IProgress<BuildProgress>? progress = null, CancellationToken ct = default)
     {
         var clock = Stopwatch.StartNew();
-        options.Split.Validate();
-        if (options.ShardTokens < 1) throw new OptionException(nameof(BuildOptions.ShardTokens), $"ShardTokens must be at least 1 (got {options.ShardTokens}).");
-        if (options.Threads < 1) throw new OptionException(nameof(BuildOptions.Threads), $"Threads must be at least 1 (got {options.Threads}).");
-        if (options.HeapAllowance < 0) throw new TextSslException($"the heap allowance must not be negative (got {options.HeapAllowance}).");
-        if (options.BatchChars < 1) throw new OptionException(nameof(BuildOptions.BatchChars), $"BatchChars must be at least 1 (got {options.BatchChars}).");
-        if (options.CheckpointInterval < TimeSpan.Zero) throw new OptionException(nameof(BuildOptions.CheckpointInterval), $"CheckpointInterval must not be negative (got {options.CheckpointInterval.TotalSeconds} s).");
+        var eot = Validate(options);
         var tokenizer = options.Tokenizer;
-        var eot = tokenizer.Specials.IdOf(SpecialTokenRole.EndOfText)
-                  ?? throw new TextSslException($"the {tokenizer.Kind} tokenizer has no end-of-text special token, which separates documents in the shards. Use a tokenizer that has one.");
         var outDir = Path.GetFullPath(options.OutputDirectory);
         OutputChecks.EnsureWritable(outDir, nameof(BuildOptions.OutputDirectory));
         // one build per output directory at a time: two would mix their shards under one manifest
@@ -57,6 +50,7 @@ public static partial class CorpusBuilder
         var work = Path.Combine(outDir, WorkDirectoryName);
         var hash = OptionsHash(options, files);
         var checkpoint = options.Resume ? BuildCheckpoint.Load(work) : null;
+        if (checkpoint is not null) EnsureInputsUnchanged(checkpoint.Inputs, files, outDir);
         if (checkpoint is not null && checkpoint.OptionsHash != hash)
             throw new OptionException(nameof(BuildOptions.Resume), $"cannot resume in '{outDir}': the inputs, options or tokenizer differ from the interrupted run. Run with the same ones, or without Resume to start over.");
         if (checkpoint is null)
@@ -74,7 +68,7 @@ public static partial class CorpusBuilder
             return new BuildResult(ready, manifestPath, 0, clock.Elapsed, Resumed: true);
         }
 
-        var state = new RunState(options, files, eot, tokenizer.VocabSize <= 65536 ? 2 : 4, checkpoint);
+        var state = new RunState(options, files, eot, tokenizer.VocabSize <= 65536 ? 2 : 4, checkpoint) { Inputs = checkpoint?.Inputs ?? InputStamps(files) };
         using (var writer = new ShardWriter(work, state.TokenBytes, options.ShardTokens, SplitOptions.Names, checkpoint?.Splits))
         {
             await RunAsync(state, writer, work, hash, progress, ct).ConfigureAwait(false);
@@ -93,6 +87,20 @@ public static partial class CorpusBuilder
             Install(work, outDir, manifest);
             return new BuildResult(manifest, manifestPath, state.Counter.Bytes, clock.Elapsed, checkpoint is not null);
         }
+    }
+
+    /// <summary>Checks the numbers of <paramref name="options"/> and returns the tokenizer's end-of-text id.</summary>
+    private static int Validate(BuildOptions options)
+    {
+        options.Split.Validate();
+        if (options.ShardTokens < 1) throw new OptionException(nameof(BuildOptions.ShardTokens), $"ShardTokens must be at least 1 (got {options.ShardTokens}).");
+        if (options.Threads < 1) throw new OptionException(nameof(BuildOptions.Threads), $"Threads must be at least 1 (got {options.Threads}).");
+        if (options.HeapAllowance < 0) throw new TextSslException($"the heap allowance must not be negative (got {options.HeapAllowance}).");
+        if (options.BatchChars < 1) throw new OptionException(nameof(BuildOptions.BatchChars), $"BatchChars must be at least 1 (got {options.BatchChars}).");
+        if (options.CheckpointInterval < TimeSpan.Zero) throw new OptionException(nameof(BuildOptions.CheckpointInterval), $"CheckpointInterval must not be negative (got {options.CheckpointInterval.TotalSeconds} s).");
+        var tokenizer = options.Tokenizer;
+        return tokenizer.Specials.IdOf(SpecialTokenRole.EndOfText)
+               ?? throw new TextSslException($"the {tokenizer.Kind} tokenizer has no end-of-text special token, which separates documents in the shards. Use a tokenizer that has one.");
     }
 
     private static async Task RunAsync(RunState s, ShardWriter writer, string work, string hash, IProgress<BuildProgress>? progress, CancellationToken ct)
@@ -135,7 +143,7 @@ public static partial class CorpusBuilder
                 heap.Check();
                 if (done > s.ResumeFrom && sinceCheckpoint.Elapsed >= o.CheckpointInterval)
                 {
-                    new BuildCheckpoint(hash, done, writer.Checkpoint(), s.Untokenizable.Count, s.Untokenizable.First.ToList()).Save(work);
+                    new BuildCheckpoint(hash, done, writer.Checkpoint(), s.Untokenizable.Count, s.Untokenizable.First.ToList()) { Inputs = s.Inputs }.Save(work);
                     sinceCheckpoint.Restart();
                 }
                 progress?.Report(new BuildProgress(s.Counter.Bytes, s.TotalBytes, done, s.Kept, writer.Tokens, done < s.ResumeFrom));
@@ -265,7 +273,7 @@ public static partial class CorpusBuilder
         Directory.Delete(work, recursive: true);
     }
 
-    [GeneratedRegex(@"^((train|validation|test)-\d{5}\.bin|checkpoint\.json|manifest\.json|tokenizer|\.textssl-owner)(\.tmp-[\w-]+)?$")]
+    [GeneratedRegex(@"^((train|validation|test)-\d{5}\.bin|checkpoint\.json|manifest\.json|tokenizer|part-checkpoint\.json|part\.json|documents\.bin|\.textssl-owner)(\.tmp-[\w-]+)?$")]
     private static partial Regex WorkEntry();
 
     [GeneratedRegex(@"^(train|validation|test)-\d{5}\.bin$")]

@@ -12,6 +12,7 @@ internal static class BuildCommand
     public static Command Create()
     {
         TextSSL.Cli.OptionFlags.Register(nameof(BuildOptions.CheckpointInterval), "--checkpoint-seconds");
+        TextSSL.Cli.OptionFlags.Register(BuildPart.OptionName, "--part");
         var inputs = new InputOptions();
         var tokenizer = new Option<string>("--tokenizer")
         {
@@ -45,9 +46,15 @@ internal static class BuildCommand
             Description = "Characters per processing batch; about four batches are in memory at once.",
             DefaultValueFactory = _ => 4 << 20,
         };
-        foreach (var o in new Option[] { tokenizer, output, dedup, jaccard, validation, test, splitSeed, shardTokens, resume, force, threads, checkpointSeconds, batchChars }) command.Options.Add(o);
+        var part = new Option<string?>("--part")
+        {
+            Description = "Build only part I of N (e.g. 2/8) of the inputs, for 'textssl-prep merge' to combine: files are shared by a hash of their " +
+                          "path within their source, a single file by record. Every part takes the same inputs and options.",
+        };
+        foreach (var o in new Option[] { tokenizer, output, dedup, jaccard, validation, test, splitSeed, shardTokens, resume, force, threads, checkpointSeconds, batchChars, part }) command.Options.Add(o);
         command.SetAction(async (ParseResult pr, CancellationToken ct) =>
         {
+            var share = pr.GetValue(part) is { } partText ? BuildPart.Parse(partText) : null;
             var sources = inputs.Sources(pr);
             var cleaning = inputs.Cleaning(pr);
             var outDir = pr.GetValue(output)!;
@@ -77,6 +84,12 @@ internal static class BuildCommand
                 BatchChars = pr.GetValue(batchChars),
                 IncludeTokenizer = trainChar,
             };
+            if (share is not null)
+            {
+                var done = await ProgressView.RunAsync($"preparing part {share}", (progress, token) => CorpusBuilder.BuildPartAsync(options, share, progress, token), ct);
+                Report.Print(done);
+                return 0;
+            }
             var result = await ProgressView.RunAsync("preparing", (progress, token) => CorpusBuilder.BuildAsync(options, progress, token), ct);
             Report.Print(result, trainChar ? Path.Combine(outDir, CorpusBuilder.TokenizerDirectoryName) : null);
             return 0;

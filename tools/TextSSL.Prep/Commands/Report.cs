@@ -33,6 +33,14 @@ internal static class Report
         if (tokenizerDir is not null) AnsiConsole.MarkupLine($"[green]saved[/] the character tokenizer to {Markup.Escape(tokenizerDir)}");
     }
 
+    public static void Print(PartResult r)
+    {
+        var seconds = Math.Max(r.Elapsed.TotalSeconds, 1e-9);
+        AnsiConsole.MarkupLine($"part {r.Part}: read {N(r.DocumentsRead)} documents, wrote {N(r.DocumentsWritten)} after cleaning (duplicates are decided by the merge)");
+        AnsiConsole.MarkupLine($"{N(r.BytesRead / 1e6, "0.0")} MB in {r.Elapsed.TotalSeconds:0.0} s ({N(r.BytesRead / 1e6 / seconds, "0.0")} MB/s){(r.Resumed ? ", resumed" : "")}");
+        AnsiConsole.MarkupLine($"[green]wrote[/] part {r.Part} to {Markup.Escape(r.Directory)}; merge all parts with textssl-prep merge");
+    }
+
     public static string N(double v, string format = "N0") => v.ToString(format, CultureInfo.InvariantCulture);
     public static string N(long v) => v.ToString("N0", CultureInfo.InvariantCulture);
 }

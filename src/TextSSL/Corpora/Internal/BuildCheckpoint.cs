@@ -11,6 +11,9 @@ internal sealed record BuildCheckpoint(string OptionsHash, long DocumentsDone, D
 {
     public const string FileName = "checkpoint.json";
 
+    /// <summary>The inputs' sizes and modification times when the interrupted run started (null in older checkpoints).</summary>
+    public List<InputStamp>? Inputs { get; init; }
+
     public static BuildCheckpoint? Load(string workDirectory)
     {
         var path = Path.Combine(workDirectory, FileName);

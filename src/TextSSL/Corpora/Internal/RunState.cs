@@ -44,6 +44,8 @@ internal sealed class RunState
     public ByteCounter Counter { get; } = new();
     public long ResumeFrom { get; }
     public long Kept { get; set; }
+    /// <summary>The inputs' sizes and modification times when the run (or the run it resumes) started.</summary>
+    public List<InputStamp>? Inputs { get; init; }
 
     public void Count(RawDocument doc, CleanOutcome outcome)
     {
@@ -55,6 +57,25 @@ internal sealed class RunState
             case CleanOutcome.TooShort: _tooShort++; break;
             case CleanOutcome.TooLong: _tooLong++; break;
         }
+    }
+
+    /// <summary>What this state counted, for a part's <c>part.json</c>; <paramref name="fileOf"/> maps a source path to its file index.</summary>
+    public PartStats PartStats(Func<string, int> fileOf) =>
+        new(_read, _perSource.ToArray(), _empty, _tooShort, _tooLong, Errors.Count, Errors.First.Select(e => new PartSkipped(fileOf(e.Source), e)).ToList());
+
+    /// <summary>Adds the counts of every part of a build (a merge), listing unreadable records in input order.</summary>
+    public void Absorb(IReadOnlyList<PartStats> parts)
+    {
+        foreach (var p in parts)
+        {
+            _read += p.Read;
+            _empty += p.Empty;
+            _tooShort += p.TooShort;
+            _tooLong += p.TooLong;
+            for (var i = 0; i < _perSource.Length && i < p.PerSource.Length; i++) _perSource[i] += p.PerSource[i];
+        }
+        // each file belongs to one part and a part lists its records in reading order: a stable sort by file is input order
+        Errors.Restore(parts.Sum(p => p.Skipped), parts.SelectMany(p => p.SkippedFirst).OrderBy(e => e.File).Select(e => e.Record));
     }
 
     public CorpusManifest Manifest(Dictionary<string, SplitManifest> splits)
