@@ -54,6 +54,7 @@ internal static class BuildCommand
         foreach (var o in new Option[] { tokenizer, output, dedup, jaccard, validation, test, splitSeed, shardTokens, resume, force, threads, checkpointSeconds, batchChars, part }) command.Options.Add(o);
         command.SetAction(async (ParseResult pr, CancellationToken ct) =>
         {
+            var interval = CheckpointSeconds.ToInterval(pr.GetValue(checkpointSeconds), nameof(BuildOptions.CheckpointInterval));
             var share = pr.GetValue(part) is { } partText ? BuildPart.Parse(partText) : null;
             var sources = inputs.Sources(pr);
             var cleaning = inputs.Cleaning(pr);
@@ -80,7 +81,7 @@ internal static class BuildCommand
                 Resume = pr.GetValue(resume),
                 Force = pr.GetValue(force),
                 Threads = pr.GetValue(threads) ?? Environment.ProcessorCount,
-                CheckpointInterval = TimeSpan.FromSeconds(pr.GetValue(checkpointSeconds)),
+                CheckpointInterval = interval,
                 BatchChars = pr.GetValue(batchChars),
                 IncludeTokenizer = trainChar,
             };

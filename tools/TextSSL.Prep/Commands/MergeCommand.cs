@@ -26,14 +26,11 @@ internal static class MergeCommand
         foreach (var o in new Option[] { output, resume, force, checkpointSeconds }) command.Options.Add(o);
         command.SetAction(async (ParseResult pr, CancellationToken ct) =>
         {
-            var seconds = pr.GetValue(checkpointSeconds);
-            if (!double.IsFinite(seconds) || seconds is < 0 or > 86400)
-                throw new OptionException(nameof(MergeOptions.CheckpointInterval), $"CheckpointInterval must be between 0 and 86400 seconds (got {seconds}).");
             var options = new MergeOptions(pr.GetValue(parts)!, pr.GetValue(output)!)
             {
                 Resume = pr.GetValue(resume),
                 Force = pr.GetValue(force),
-                CheckpointInterval = TimeSpan.FromSeconds(seconds),
+                CheckpointInterval = CheckpointSeconds.ToInterval(pr.GetValue(checkpointSeconds), nameof(MergeOptions.CheckpointInterval)),
             };
             var result = await ProgressView.RunAsync("merging", (progress, token) => CorpusBuilder.MergeAsync(options, progress, token), ct);
             Report.Print(result, null);
