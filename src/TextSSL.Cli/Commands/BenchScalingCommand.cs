@@ -37,7 +37,7 @@ internal static class BenchScalingCommand
             var n = pr.GetValue(ranks);
             OptionException.CheckRange("Ranks", n, 1, 1024);
             var options = new ScalingBenchOptions(pr.GetValue(preset)!, pr.GetValue(globalBatch), pr.GetValue(threads) ?? (world.UsesMpi ? 1 : n),
-                                                  pr.GetValue(warmup), pr.GetValue(repeats)).Validate(Math.Max(n, world.Size));
+                                                  pr.GetValue(warmup), pr.GetValue(repeats)).Validate(world.UsesMpi ? world.Size : n);
             var json = pr.GetValue(resultJson);
             if (world.UsesMpi)
             {
