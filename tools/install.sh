@@ -2,7 +2,9 @@
 # Installs `textssl` and `textssl-prep` as local .NET tools of this clone (manifest: .config/dotnet-tools.json):
 # packs both (packages textssl-cli and textssl-prep) into a local feed (.tools/feed, git-ignored), then `dotnet tool restore` installs them from it.
 # Afterwards, anywhere inside the clone:  dotnet textssl --help   /   dotnet textssl-prep --help
-# (or `dotnet tool run textssl ...`). Run it again after changing the code to install the new build.
+# (or `dotnet tool run textssl ...`). The same packages are also installed as plain commands into .tools/bin
+# (`dotnet tool install --tool-path`): `export PATH="$PWD/.tools/bin:$PATH"` makes `textssl` and `textssl-prep` work
+# anywhere. Run it again after changing the code to install the new build.
 #
 #   TORCH_BACKEND=cpu (default) | cpu-all | cuda | external   which libtorch the textssl package carries
 #                                                             (see TorchBackend in Directory.Build.props)
@@ -33,4 +35,14 @@ for id in textssl-cli textssl-prep; do
   if [ -f "$meta" ] && grep -qF "$feed" "$meta"; then rm -rf "${cache:?}/$id/$version"; fi
 done
 dotnet tool restore --add-source "$feed"
-say "installed: try 'dotnet textssl --help' and 'dotnet textssl-prep --help'"
+
+# plain commands: .tools/bin (git-ignored, this script's own folder) gets the same build; a tool installed there
+# earlier is replaced, since `dotnet tool update` keeps an installed copy of the same version
+bin="$root/.tools/bin"
+for id in textssl-cli textssl-prep; do
+  if dotnet tool list --tool-path "$bin" 2>/dev/null | grep -q "^$id "; then
+    dotnet tool uninstall --tool-path "$bin" "$id" >/dev/null
+  fi
+  dotnet tool install --tool-path "$bin" --add-source "$feed" --version "$version" "$id" >/dev/null
+done
+say "installed: 'dotnet textssl --help' inside the clone, or anywhere after: export PATH=\"$bin:\$PATH\"; textssl --help"

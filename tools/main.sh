@@ -15,8 +15,9 @@ step "set-up"
 tools/setup.sh
 step "build (Release)"
 dotnet build TextSSL.sln -c Release -nologo -v quiet -clp:ErrorsOnly
-textssl() { dotnet "$root/src/TextSSL.Cli/bin/Release/net10.0/TextSSL.Cli.dll" "$@"; }
-prep() { dotnet "$root/tools/TextSSL.Prep/bin/Release/net10.0/TextSSL.Prep.dll" "$@"; }
+tools/install.sh   # the installed tools (.tools/bin) run every step below, as a user's `textssl` would
+textssl() { "$root/.tools/bin/textssl" "$@"; }
+prep() { "$root/.tools/bin/textssl-prep" "$@"; }
 
 step "doctor"
 textssl doctor

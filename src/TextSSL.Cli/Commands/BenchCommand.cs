@@ -17,6 +17,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(BenchPrepCommand.Create());
         bench.Subcommands.Add(BenchTfidfCommand.Create());
         bench.Subcommands.Add(BenchPackingCommand.Create());
+        bench.Subcommands.Add(BenchScalingCommand.Create());
         return bench;
     }
 }

@@ -67,8 +67,11 @@ public sealed record GenerationOptions
     /// <summary>Greedy decoding: always the most likely token.</summary>
     public static GenerationOptions Greedy { get; } = new() { Temperature = 0 };
 
-    /// <summary>The most <see cref="MaxNewTokens"/> one call generates.</summary>
-    public const int MaxNewTokensLimit = 65_536;
+    /// <summary>
+    /// The most <see cref="MaxNewTokens"/> one call generates (2^20): far beyond any context window, and a bound that keeps a
+    /// mistyped count from starting an endless run (each token re-decodes the completion so far, so time grows faster than linearly).
+    /// </summary>
+    public const int MaxNewTokensLimit = 1_048_576;
 
     /// <summary>The most <see cref="NumSamples"/> per prompt (they run as one batch).</summary>
     public const int NumSamplesLimit = 4_096;

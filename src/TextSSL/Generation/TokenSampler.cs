@@ -1,3 +1,5 @@
+using TextSSL.Runtime;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace TextSSL.Generation;
@@ -36,22 +38,26 @@ internal sealed class TokenSampler(GenerationOptions options)
     public Tensor Probabilities(Tensor scores)
     {
         using var scope = NewDisposeScope();
-        var x = scores / options.Temperature;
+        // scalars held by `using` outlive the calls that read them (see Scalars)
+        using var temperature = options.Temperature.ToScalar();
+        using var minusInfinity = double.NegativeInfinity.ToScalar();
+        var x = scores.div(temperature);
         if (options.TopK is { } k && k < x.shape[^1])
         {
             var (values, _) = x.topk(k, -1);
             var kth = values.narrow(-1, k - 1, 1);                 // (B, 1): the k-th largest logit
-            x = x.masked_fill(x < kth, double.NegativeInfinity);
+            x = x.masked_fill(x < kth, minusInfinity);
         }
         if (options.TopP is { } p && p < 1)
         {
             var (sorted, order) = x.sort(-1, descending: true);
             var sortedProbs = sorted.softmax(-1);
             // Drop a token when the tokens ranked above it already reach p; the most likely token always stays.
+            using var threshold = p.ToScalar();
             var before = sortedProbs.cumsum(-1) - sortedProbs;
-            var dropSorted = before >= p;
+            var dropSorted = before.ge(threshold);
             var drop = zeros_like(dropSorted).scatter(-1, order, dropSorted);
-            x = x.masked_fill(drop, double.NegativeInfinity);
+            x = x.masked_fill(drop, minusInfinity);
         }
         return x.softmax(-1).MoveToOuterDisposeScope();
     }
@@ -66,7 +72,9 @@ internal sealed class TokenSampler(GenerationOptions options)
             for (var i = 0; i < width; i++) flat[r * width + i] = contexts[r][i];
         var ids = tensor(flat, [contexts.Count, width], device: logits.device);
         var seen = logits.gather(1, ids);
-        var penalised = where(seen > 0, seen / penalty, seen * penalty);
+        using var zero = 0.0.ToScalar();
+        using var factor = penalty.ToScalar();
+        var penalised = where(seen.gt(zero), seen.div(factor), seen.mul(factor));
         return logits.scatter(1, ids, penalised).MoveToOuterDisposeScope();
     }
 

@@ -1,3 +1,4 @@
+using TextSSL.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -136,8 +137,8 @@ internal sealed class Block : nn.Module<Tensor, Tensor>
     public Tensor Forward(Tensor x, Tensor? keyMask, KvCache? cache, int layer, Tensor? attentionMask = null, Tensor? positions = null)
     {
         using var scope = NewDisposeScope();
-        var h = x + attn.Forward(ln_1.forward(x), keyMask, cache, layer, attentionMask, positions);
-        var o = h + mlp.forward(ln_2.forward(h));
+        var h = x.Plus(attn.Forward(ln_1.forward(x), keyMask, cache, layer, attentionMask, positions));
+        var o = h.Plus(mlp.forward(ln_2.forward(h)));
         return o.MoveToOuterDisposeScope();
     }
 }

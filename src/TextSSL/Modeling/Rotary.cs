@@ -1,3 +1,4 @@
+using TextSSL.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -32,7 +33,7 @@ internal sealed class Rotary : nn.Module
         var x1 = x.narrow(3, 0, half);
         var x2 = x.narrow(3, half, half);
         var rotated = cat([-x2, x1], -1);
-        return (x * c + rotated * s).MoveToOuterDisposeScope();
+        return (x * c).Plus(rotated * s).MoveToOuterDisposeScope();
     }
 
     /// <summary>Rotates x (B, H, T, D) whose token (b, t) sits at position <paramref name="positions"/>[b, t] (B, T).</summary>
@@ -47,6 +48,6 @@ internal sealed class Rotary : nn.Module
         var x1 = x.narrow(3, 0, half);
         var x2 = x.narrow(3, half, half);
         var rotated = cat([-x2, x1], -1);
-        return (x * c + rotated * s).MoveToOuterDisposeScope();
+        return (x * c).Plus(rotated * s).MoveToOuterDisposeScope();
     }
 }

@@ -1,3 +1,4 @@
+using TextSSL.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -136,7 +137,7 @@ public sealed class Transformer : nn.Module<Tensor, Tensor>
         if (wpe is not null)
         {
             using var pos = positions is null ? arange(offset, offset + t, dtype: ScalarType.Int64, device: ids.device) : positions.alias();
-            x = x + wpe.forward(pos);
+            x = x.Plus(wpe.forward(pos));
         }
         x = drop.forward(x);
         states?.Add(x.to(ScalarType.Float32));
@@ -162,7 +163,7 @@ public sealed class Transformer : nn.Module<Tensor, Tensor>
                 ? nn.functional.linear(x.to(Precision.Dtype), weight.to(Precision.Dtype))
                 : nn.functional.linear(x, weight);
         }
-        if (mlm_bias is not null) logits = logits + mlm_bias;
+        if (mlm_bias is not null) logits = logits.Plus(mlm_bias);
         // The loss and softmax read fp32 logits, whatever dtype the products ran in.
         return logits.dtype == ScalarType.Float32 ? logits : logits.to(ScalarType.Float32);
     }

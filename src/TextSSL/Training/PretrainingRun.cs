@@ -108,7 +108,7 @@ public sealed class PretrainingRun : IDisposable
                                  TokensPerStep: (long)o.Optimization.BatchSize * block * o.Optimization.GradAccum * _ranks.Size,
                                  FlopsPerToken: config.FlopsPerToken(model.ParameterCount, block),
                                  PeakTflops: o.Evaluation.PeakTflops ?? PeakFlops.ForDevice(device, dtype));
-        Report(run, TrainingUpdateKind.Started, state.Step, Describe(run, resumed is null ? "starting" : $"resuming at step {state.Step}") + DescribeRanks(resumed));
+        Report(run, TrainingUpdateKind.Started, state.Step, Describe(run, resumed is null ? "starting" : $"resuming at step {state.Step}") + DescribeRanks(resumed) + DescribeDataCheck(resumed, data));
 
         // 6) the loop: evaluate and checkpoint → stop? → one step → log
         while (true)
@@ -362,7 +362,7 @@ public sealed class PretrainingRun : IDisposable
     private void Save(RunContext r, LoopState s, string dir, double? validationLoss)
     {
         var trainerState = new TrainerState(1, s.Step, s.EvaluatedStep, s.Best, s.BestStep, s.TokensSeen, r.Task.Name, r.Task.SaveState(),
-            r.Data.Train.Count, r.Data.Validation.Count, r.Data.Description, _options, _ranks.Size);
+            r.Data.Train.Count, r.Data.Validation.Count, r.Data.Description, _options, _ranks.Size, r.Data.Fingerprint);
         if (_ranks.IsRoot) TrainingCheckpoint.Save(dir, r.Model, r.Data.Tokenizer, r.Optimizer, trainerState, validationLoss);
         if (dir == r.Paths.Last) (s.SavedStep, s.LastGood) = (s.Step, r.Paths.Last);
         Report(r, TrainingUpdateKind.Checkpoint, s.Step, $"checkpoint step {s.Step} → {dir}");
@@ -479,7 +479,21 @@ public sealed class PretrainingRun : IDisposable
         if (state.TrainTokens != data.Train.Count || state.ValidationTokens != data.Validation.Count)
             throw new OptionException([nameof(PretrainingOptions.Data), nameof(PretrainingOptions.ValidationFraction)],
                 $"Resume: the data differs from the checkpoint's ({state.Data}; now {data.Description}). Resume with the same Data and ValidationFraction.");
+        if (state.DataFingerprint is { } recorded && data.Fingerprint is { } now && recorded != now)
+            throw new OptionException([nameof(PretrainingOptions.Data), nameof(PretrainingOptions.OutputDirectory)],
+                $"Resume: the data has the same size as the checkpoint's in '{dir}' but other content (the run trained on {recorded}, this Data is {now}). " +
+                "Resume with the data the run started on; to go on training this model on new data, start a new OutputDirectory with InitFrom set to this run.");
     }
+
+    /// <summary>What a resume could not check about the data (a checkpoint from before data fingerprints, or data without one).</summary>
+    private static string DescribeDataCheck(TrainerState? resumed, TrainingData data) => resumed switch
+    {
+        null => "",
+        { DataFingerprint: null } => " Note: the checkpoint records no data fingerprint (written by an earlier version), so only the data's size was checked; " +
+                                     "from now on its checkpoints record this data's.",
+        _ when data.Fingerprint is null => " Note: this data has no fingerprint, so only its size was checked against the checkpoint's.",
+        _ => "",
+    };
 
     private static OptionException Diverged(string what, LoopState s) =>
         new([nameof(OptimizationOptions.LearningRate), nameof(OptimizationOptions.Warmup), nameof(OptimizationOptions.Clip)],

@@ -20,8 +20,11 @@ internal sealed record TrainStepOptions(int GradAccum = 1, double Clip = 1.0, Sc
 /// </summary>
 internal sealed class TrainStep : IDisposable
 {
-    /// <summary>Phase names passed to the phase callback: forward+loss+backward of every micro-batch, clipping, update.</summary>
-    public const string ForwardBackward = "fwd+bwd", Clipping = "clip", Update = "optimizer";
+    /// <summary>
+    /// Phase names passed to the phase callback: forward+loss+backward of every micro-batch, the gradient all-reduce
+    /// (data-parallel ranks only), clipping, update.
+    /// </summary>
+    public const string ForwardBackward = "fwd+bwd", AllReduce = "all-reduce", Clipping = "clip", Update = "optimizer";
 
     private readonly IParameterOptimizer _optimizer;
     private readonly TrainStepOptions _options;
@@ -81,8 +84,12 @@ internal sealed class TrainStep : IDisposable
             _firstBadStep.masked_fill_(isfinite(detached).logical_not() & _firstBadStep.lt(0), step);
         }
         _microBatchesSinceRead += accum;
-        AverageGradientsAcrossRanks();
         _phase?.Invoke(ForwardBackward);
+        if (Communicator.Size > 1)
+        {
+            AverageGradientsAcrossRanks();
+            _phase?.Invoke(AllReduce);
+        }
         if (_options.Clip > 0) _gradNorm.copy_(_clip(_parameters, _options.Clip));
         _phase?.Invoke(Clipping);
         _optimizer.Step(learningRate);

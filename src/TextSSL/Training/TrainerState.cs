@@ -17,6 +17,10 @@ namespace TextSSL.Training;
 /// <param name="Data">Where the data came from.</param>
 /// <param name="Options">The options the run was started or last resumed with.</param>
 /// <param name="WorldSize">Number of data-parallel ranks that trained up to this checkpoint (1 in a single process).</param>
+/// <param name="DataFingerprint">
+/// <see cref="TrainingData.Fingerprint"/> of the data the run trains on, so that a resume on other data of the same
+/// size is refused; null in checkpoints written before it was recorded (or for data without a fingerprint).
+/// </param>
 internal sealed record TrainerState(
     int FormatVersion,
     long Step,
@@ -30,4 +34,5 @@ internal sealed record TrainerState(
     long ValidationTokens,
     string Data,
     PretrainingOptions Options,
-    int WorldSize = 1);
+    int WorldSize = 1,
+    string? DataFingerprint = null);

@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
 using System.Text;
 using TextSSL.Corpora;
 using TextSSL.Tokenization;
@@ -13,7 +15,11 @@ namespace TextSSL.Training;
 /// <param name="Train">The training split.</param>
 /// <param name="Validation">The validation split.</param>
 /// <param name="Description">Where the data came from, for logs and checkpoints.</param>
-public sealed record TrainingData(TextTokenizer Tokenizer, ITokenStream Train, ITokenStream Validation, string Description)
+/// <param name="Fingerprint">
+/// A content hash of the data (<c>sha256:…</c>, see <see cref="FingerprintOfDocuments"/> and <see cref="FingerprintOfShards"/>)
+/// that a checkpoint records so that a resumed run can refuse other data of the same size; null when unknown.
+/// </param>
+public sealed record TrainingData(TextTokenizer Tokenizer, ITokenStream Train, ITokenStream Validation, string Description, string? Fingerprint = null)
 {
     /// <summary>The file that marks a directory of token shards.</summary>
     public const string ManifestFile = "manifest.json";
@@ -58,7 +64,38 @@ public sealed record TrainingData(TextTokenizer Tokenizer, ITokenStream Train, I
         var all = ids.ToArray();
         var trainCount = (int)(all.Length * (1 - validationFraction));
         return new TrainingData(tokenizer, new InMemoryTokenStream(all[..trainCount]), new InMemoryTokenStream(all[trainCount..]),
-            $"{description} ({all.Length:N0} tokens, {trainCount:N0} train / {all.Length - trainCount:N0} validation by position)");
+            $"{description} ({all.Length:N0} tokens, {trainCount:N0} train / {all.Length - trainCount:N0} validation by position)",
+            FingerprintOfDocuments(documents));
+    }
+
+    /// <summary>
+    /// SHA-256 of plain-text documents: each document's length in UTF-16 code units, then its UTF-8 bytes, in order.
+    /// Equal for the same texts in the same order, whatever the files are called.
+    /// </summary>
+    public static string FingerprintOfDocuments(IReadOnlyList<string> documents)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        Span<byte> length = stackalloc byte[8];
+        foreach (var document in documents)
+        {
+            BinaryPrimitives.WriteInt64LittleEndian(length, document.Length);
+            hash.AppendData(length);
+            hash.AppendData(Encoding.UTF8.GetBytes(document));
+        }
+        return "sha256:" + Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    /// <summary>
+    /// SHA-256 of a shard manifest's content: the tokenizer fingerprint, then every split (by name) with its shards'
+    /// token counts and sha256s in order. Cheap (the shards are not read): the manifest already hashes them.
+    /// </summary>
+    public static string FingerprintOfShards(CorpusManifest manifest)
+    {
+        var text = new StringBuilder().Append(manifest.TokenizerFingerprint).Append('\n');
+        foreach (var (split, content) in manifest.Splits.OrderBy(s => s.Key, StringComparer.Ordinal))
+            foreach (var shard in content.Shards)
+                text.Append(split).Append(' ').Append(shard.Tokens).Append(' ').Append(shard.Sha256).Append('\n');
+        return "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
     }
 
     private static bool IsShardDirectory(string path) => Directory.Exists(path) && File.Exists(Path.Combine(path, ManifestFile));
@@ -83,7 +120,8 @@ public sealed record TrainingData(TextTokenizer Tokenizer, ITokenStream Train, I
                 throw new TextSslException($"the shards in '{directory}' have no tokens in the '{needed}' split (splits with tokens: {string.Join(", ", splits)}). " +
                                            "Prepare them again with a validation fraction above zero.");
         return new TrainingData(tokenizer, shards.Split("train"), shards.Split("validation"),
-            $"{directory} (shards: {shards.Manifest.Splits["train"].Tokens:N0} train / {shards.Manifest.Splits["validation"].Tokens:N0} validation tokens)");
+            $"{directory} (shards: {shards.Manifest.Splits["train"].Tokens:N0} train / {shards.Manifest.Splits["validation"].Tokens:N0} validation tokens)",
+            FingerprintOfShards(shards.Manifest));
     }
 
     /// <summary>Fails unless a shard manifest's tokenizer fingerprint equals the tokenizer's.</summary>

@@ -45,6 +45,26 @@ public sealed class MpiTests
     }
 
     [Test]
+    public void ScalingBenchMeasuresTwoRanksAgainstOneProcessAtTheSameGlobalBatch()
+    {
+        var bench = Path.Combine(_dir, "bench");
+        var (code, output) = Run(Dotnet(["bench", "scaling", "--preset", "tiny", "--global-batch", "8", "--ranks", "2", "--warmup", "1", "--repeats", "3", "--out", bench]));
+        Assert.That(code, Is.Zero, output);
+        Assert.That(output, Does.Contain("| tiny | 1 process × 2 threads | 8×32 |"), output);
+        Assert.That(output, Does.Contain("| tiny | 2 ranks × 1 thread | 8×32 |"), output);
+        Assert.That(output, Does.Contain("mpirun --allow-run-as-root --oversubscribe -np 2 "), "the bench shows how it launched the ranks");
+        Assert.That(output, Does.Contain("GPU half not measured"));
+        var rows = File.ReadAllLines(Path.Combine(bench, "bench-scaling.csv"));
+        Assert.That(rows, Has.Length.EqualTo(3));
+        var allReduce = double.Parse(rows[2].Split(',')[4], CultureInfo.InvariantCulture);
+        Assert.That(allReduce, Is.GreaterThan(0), "the 2-rank row times its all-reduce");
+
+        (code, output) = Run(Dotnet(["bench", "scaling", "--global-batch", "7", "--out", bench]));
+        Assert.That(code, Is.Not.Zero);
+        Assert.That(output, Does.Contain("--global-batch 7 does not split evenly over 2 ranks"), output);
+    }
+
+    [Test]
     public void TwoRanksAverageAKnownGradient()
     {
         // doctor averages rank r's (r+1)·[0..5] and (r+1)·0.5 across the ranks with the trainer's GradientAveraging
