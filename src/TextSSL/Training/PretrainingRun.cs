@@ -66,7 +66,7 @@ public sealed class PretrainingRun : IDisposable
         // 1) runtime: device, dtype, threads and TF32 for this run only
         var device = DeviceSelector.Resolve(o.Runtime.Device);
         CheckRanksDevice(device);
-        using var runtime = TorchRuntime.Configure(o.Runtime.Threads, device.type == DeviceType.CUDA ? o.Runtime.Tf32 : null);
+        using var runtime = TorchRuntime.Configure(o.Runtime.Threads, device.type == DeviceType.CUDA ? o.Runtime.Tf32 : null, o.Runtime.CpuMatmul);
         var dtype = o.Runtime.Dtype.Resolve(device);
 
         // the output directory: writable, and this run's alone until it ends (a second run into it fails at once, naming
