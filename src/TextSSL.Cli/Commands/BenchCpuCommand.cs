@@ -23,7 +23,7 @@ internal static class BenchCpuCommand
         var command = new Command("cpu",
             "CPU speed at a glance. (1) GFLOPS of a 1024² matrix product in fp32 through libtorch's BLAS (MKL) and through oneDNN, and in bf16, on 1 and N threads. " +
             "(2) ms/step of a bare TorchSharp loop (fixed batch: forward, backward, clip, fused AdamW) and of the full trainer (data loading included) on nanoGPT's " +
-            "CPU recipe (char-small on Moby-Dick, batch 12 × 64), for fp32 through each library and for bf16 products; runs alternate, --repeats times, and " +
+            "CPU recipe (char-small on Moby-Dick, batch 12 × 64; --preset/--batch/--block for other shapes), for fp32 through each library and for bf16 products; runs alternate, --repeats times, and " +
             "report medians. The automatic choice (doctor) is marked.");
         var data = new Option<string>("--data") { Description = "The corpus (plain text, character tokenizer, 90/10 by position).", DefaultValueFactory = _ => "corpora/moby-dick/moby-dick.txt" };
         var threadCounts = new Option<int[]>("--threads")
@@ -34,9 +34,12 @@ internal static class BenchCpuCommand
         var steps = new Option<int>("--steps") { Description = "Training steps per run (0: GEMM only).", DefaultValueFactory = _ => 60 };
         var logEvery = new Option<int>("--log-every") { Description = "Steps per timed interval; the first interval is excluded.", DefaultValueFactory = _ => 10 };
         var repeats = new Option<int>("--repeats") { Description = "Alternating rounds of every configuration.", DefaultValueFactory = _ => 2 };
+        var preset = new Option<string>("--preset") { Description = $"Model shape for the step rows: {string.Join(", ", TransformerConfig.PresetNames)}.", DefaultValueFactory = _ => "char-small" };
+        var batch = new Option<int>("--batch") { Description = "Sequences per step.", DefaultValueFactory = _ => 12 };
+        var block = new Option<int>("--block") { Description = "Tokens per sequence.", DefaultValueFactory = _ => 64 };
         var size = new Option<int>("--gemm-size") { Description = "n of the n×n matrix product.", DefaultValueFactory = _ => 1024 };
         var outDir = BenchOptions.Out();
-        foreach (var o in new Option[] { data, threadCounts, steps, logEvery, repeats, size, outDir }) command.Options.Add(o);
+        foreach (var o in new Option[] { data, threadCounts, steps, logEvery, repeats, preset, batch, block, size, outDir }) command.Options.Add(o);
         command.SetAction(async (pr, ct) =>
         {
             var n = pr.GetValue(steps);
@@ -70,16 +73,25 @@ internal static class BenchCpuCommand
             if (n == 0) return 0;
 
             // 2) steps: bare loop and trainer, every configuration alternating within a round
-            var recipe = TrainingBenchmarks.QualityRecipe(pr.GetValue(data)!, "", steps: n) with { Resume = false };
-            recipe = recipe with { Evaluation = new EvaluationOptions { EvalEvery = n, EvalBatches = 1, LogEvery = interval } };
+            var recipe = TrainingBenchmarks.QualityRecipe(pr.GetValue(data)!, "", steps: n);
+            recipe = recipe with
+            {
+                Model = recipe.Model with { Preset = pr.GetValue(preset)! },
+                Optimization = recipe.Optimization with { BatchSize = pr.GetValue(batch), BlockSize = pr.GetValue(block) },
+                Evaluation = new EvaluationOptions { EvalEvery = n, EvalBatches = 1, LogEvery = interval },
+            };
             recipe.Validate();
+            var o = recipe.Optimization;
             var dataset = TrainingData.Load(pr.GetValue(data)!, "char", 0.1);
             var config = recipe.ModelConfig(ModelKind.Decoder, dataset.Tokenizer.VocabSize);
-            var o = recipe.Optimization;
+            if (o.BlockSize > config.BlockSize) throw new TextSslException($"--block {o.BlockSize} is larger than the {pr.GetValue(preset)} model's {config.BlockSize} positions.");
+            CpuMatmulChoice forModel;
+            using (TorchRuntime.Configure(null, null, CpuMatmul.Auto, config.Dim)) forModel = TorchRuntime.CpuMatmulInUse;
+            AnsiConsole.MarkupLine($"[grey]{Markup.Escape(pr.GetValue(preset)!)} ({config.Dim} wide): {Markup.Escape(forModel.ToString())}[/]");
             var settings = new AdamWSettings(o.WeightDecay, o.Beta1, o.Beta2);
             var configs = new List<StepConfig> { new(CpuMatmul.Blas, ComputeDtype.Fp32) };
             if (gemm.Keys.Any(k => k.Item2 == CpuMatmul.OneDnn)) configs.Add(new(CpuMatmul.OneDnn, ComputeDtype.Fp32));
-            configs.Add(new(auto.InUse, ComputeDtype.Bf16));
+            configs.Add(new(forModel.InUse, ComputeDtype.Bf16));
             var bare = new Dictionary<(StepConfig, int), List<double>>();
             var trainer = new Dictionary<(StepConfig, int), List<double>>();
             for (var r = 0; r < rounds; r++)
@@ -101,14 +113,14 @@ internal static class BenchCpuCommand
                         AnsiConsole.MarkupLine($"[grey]round {r + 1}, {t} thread(s), {Describe(c)}: bare {bareMs:F2} ms/step, trainer {trainerMs:F2} ms/step[/]");
                     }
             var tokens = o.BatchSize * o.BlockSize!.Value;
-            var table = new BenchTable("bench cpu: training step (char-small, nanoGPT CPU recipe)", "threads", "products", "automatic", "bare loop ms/step", "trainer ms/step",
+            var table = new BenchTable($"bench cpu: training step ({pr.GetValue(preset)}, batch {o.BatchSize} × {o.BlockSize}, nanoGPT CPU recipe's optimizer)", "threads", "products", "automatic", "bare loop ms/step", "trainer ms/step",
                 "trainer tokens/s", "trainer vs bare %");
             foreach (var t in threads)
                 foreach (var c in configs)
                 {
                     var bareMs = Stats.Median(bare[(c, t)]);
                     var trainerMs = Stats.Median(trainer[(c, t)]);
-                    var isAuto = c.Dtype == ComputeDtype.Fp32 && c.Library == auto.InUse;
+                    var isAuto = c.Dtype == ComputeDtype.Fp32 && c.Library == forModel.InUse;
                     table.Add(t, Describe(c), isAuto ? "yes" : "", bareMs, trainerMs, tokens / (trainerMs / 1000), (trainerMs / bareMs - 1) * 100);
                 }
             BenchOptions.Report(table, pr.GetValue(outDir)!, "bench-cpu-step");

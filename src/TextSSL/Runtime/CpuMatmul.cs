@@ -3,7 +3,11 @@ namespace TextSSL.Runtime;
 /// <summary>Which library runs fp32 matrix products on the CPU.</summary>
 public enum CpuMatmul
 {
-    /// <summary>oneDNN where the CPU is one whose MKL kernels run at half speed (AMD with AVX-512, no AMX), else the BLAS.</summary>
+    /// <summary>
+    /// oneDNN where the CPU is one whose MKL kernels run at half speed (AMD with AVX-512, no AMX) and the model is wide
+    /// enough to gain from it (<see cref="CpuMatmulChoice.OneDnnMinWidth"/>), else the BLAS; the
+    /// <c>TEXTSSL_CPU_MATMUL</c> environment variable, when set to blas or onednn, decides instead.
+    /// </summary>
     Auto,
     /// <summary>libtorch's BLAS (MKL in the bundled libtorch): products bit for bit as PyTorch computes them by default.</summary>
     Blas,

@@ -12,24 +12,37 @@ public sealed record CpuMatmulChoice(CpuMatmul Requested, CpuMatmul InUse, strin
     /// <summary>The accepted spellings, lower case.</summary>
     public static IReadOnlyList<string> Names { get; } = ["auto", "blas", "onednn"];
 
+    /// <summary>The narrowest model (hidden width) for which auto picks oneDNN on CPUs where it can.</summary>
+    public const int OneDnnMinWidth = 256;
+
     /// <summary>
     /// Decides which library runs fp32 CPU products. Auto picks oneDNN on AMD processors with AVX-512 and without
-    /// AMX: MKL (inside libtorch) does not use its AVX-512 kernels there and runs at about half the core's speed, while
-    /// oneDNN picks kernels by instruction set and keeps fp32 arithmetic without AMX. Everywhere else the BLAS stays.
+    /// AMX, for models at least <see cref="OneDnnMinWidth"/> wide: MKL (inside libtorch) does not use its AVX-512
+    /// kernels there and runs at about half the core's speed, while oneDNN picks kernels by instruction set and keeps
+    /// fp32 arithmetic without AMX. Narrower models stay on the BLAS: libtorch then also sends the many tiny products
+    /// inside its CPU attention kernel to oneDNN, whose per-call cost outweighs the faster large products (measured:
+    /// char-small 128 wide 6% slower per step, char-medium 384 wide 1.6× faster). Without a known model (start-up,
+    /// <paramref name="modelWidth"/> null) auto keeps the BLAS. Everywhere else the BLAS stays.
     /// </summary>
     /// <param name="requested">What was asked for.</param>
     /// <param name="cpu">The processor.</param>
     /// <param name="oneDnnReachable">Whether the loaded libtorch exposes the setting (false: the BLAS stays whatever was asked).</param>
-    public static CpuMatmulChoice Resolve(CpuMatmul requested, CpuFeatures cpu, bool oneDnnReachable)
+    /// <param name="modelWidth">The hidden width of the model about to run, when known.</param>
+    public static CpuMatmulChoice Resolve(CpuMatmul requested, CpuFeatures cpu, bool oneDnnReachable, int? modelWidth = null)
     {
         if (!oneDnnReachable)
             return new(requested, CpuMatmul.Blas, "this libtorch does not expose oneDNN's matmul precision setting");
+        var suited = cpu.IsAmd && cpu.Avx512 && !cpu.Amx;
         return requested switch
         {
             CpuMatmul.Blas => new(requested, CpuMatmul.Blas, "asked for"),
             CpuMatmul.OneDnn when !cpu.Avx512 => new(requested, CpuMatmul.Blas, "asked for oneDNN, but libtorch routes products to oneDNN only on CPUs with AVX-512"),
             CpuMatmul.OneDnn => new(requested, CpuMatmul.OneDnn, cpu.Amx ? "asked for (this CPU has AMX: products run in bf16)" : "asked for"),
-            _ when cpu.IsAmd && cpu.Avx512 && !cpu.Amx => new(requested, CpuMatmul.OneDnn, "AMD CPU with AVX-512: MKL would not use its AVX-512 kernels"),
+            _ when suited && modelWidth >= OneDnnMinWidth =>
+                new(requested, CpuMatmul.OneDnn, $"AMD CPU with AVX-512, where MKL skips its AVX-512 kernels; model {modelWidth} wide"),
+            _ when suited && modelWidth is { } narrow =>
+                new(requested, CpuMatmul.Blas, $"AMD CPU with AVX-512, but the model is {narrow} wide: oneDNN pays off from {OneDnnMinWidth}"),
+            _ when suited => new(requested, CpuMatmul.Blas, $"AMD CPU with AVX-512: oneDNN for models {OneDnnMinWidth} wide or wider, chosen when a run starts"),
             _ when cpu.IsAmd => new(requested, CpuMatmul.Blas, "AMD CPU without AVX-512: oneDNN is not used for fp32 products"),
             _ => new(requested, CpuMatmul.Blas, $"{(cpu.Vendor == "unknown" ? "unknown CPU" : cpu.Vendor)}: the BLAS runs at full speed"),
         };

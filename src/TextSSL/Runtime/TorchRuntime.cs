@@ -37,9 +37,10 @@ public static class TorchRuntime
     /// </summary>
     /// <param name="threads">libtorch intra-op threads, 1 to 4,096; null keeps the current count.</param>
     /// <param name="tf32">TF32 products on CUDA; null keeps the current setting.</param>
-    /// <param name="cpuMatmul">The CPU matmul library; null keeps the current one.</param>
+    /// <param name="cpuMatmul">The CPU matmul library; null keeps the current one. Auto defers to <c>TEXTSSL_CPU_MATMUL</c> when it names a library.</param>
+    /// <param name="modelWidth">The hidden width of the model about to run, which auto takes into account (<see cref="CpuMatmulChoice.Resolve"/>).</param>
     /// <exception cref="OptionException"><paramref name="threads"/> is out of range (named <c>Threads</c>).</exception>
-    public static IDisposable Configure(int? threads, bool? tf32, CpuMatmul? cpuMatmul = null)
+    public static IDisposable Configure(int? threads, bool? tf32, CpuMatmul? cpuMatmul = null, int? modelWidth = null)
     {
         if (threads is { } n) OptionException.CheckRange("Threads", n, 1, 4096);
         EnsureLoaded();
@@ -50,14 +51,14 @@ public static class TorchRuntime
             torch.backends.cuda.matmul.allow_tf32 = on;
             torch.backends.cudnn.allow_tf32 = on;
         }
-        if (cpuMatmul is { } library) ApplyCpuMatmul(library);
+        if (cpuMatmul is { } library) ApplyCpuMatmul(library == CpuMatmul.Auto ? _startupRequest : library, modelWidth);
         return scope;
     }
 
     /// <summary>
     /// Which library runs fp32 products on the CPU now, and why. Chosen when libtorch loads — automatically from the
     /// processor (<see cref="CpuMatmulChoice.Resolve"/>) unless the <c>TEXTSSL_CPU_MATMUL</c> environment variable says
-    /// auto, blas or onednn — and changed for a piece of work by <see cref="Configure"/>.
+    /// blas or onednn — and for a piece of work by <see cref="Configure"/>, which knows the model's width.
     /// </summary>
     public static CpuMatmulChoice CpuMatmulInUse
     {
@@ -78,7 +79,10 @@ public static class TorchRuntime
     private static CpuMatmulChoice? _cpuMatmul;
     private static int _oneDnnDefaultPrecision;
 
-    private static void ApplyCpuMatmul(CpuMatmul requested) => RestoreCpuMatmul(CpuMatmulChoice.Resolve(requested, Cpu, OneDnnMatmul.Reachable));
+    private static CpuMatmul _startupRequest = CpuMatmul.Auto;
+
+    private static void ApplyCpuMatmul(CpuMatmul requested, int? modelWidth = null) =>
+        RestoreCpuMatmul(CpuMatmulChoice.Resolve(requested, Cpu, OneDnnMatmul.Reachable, modelWidth));
 
     private static void RestoreCpuMatmul(CpuMatmulChoice choice)
     {
@@ -98,6 +102,7 @@ public static class TorchRuntime
             _cpuMatmul = _cpuMatmul! with { Reason = $"{_cpuMatmul.Reason}; {CpuMatmulChoice.EnvironmentVariable}='{spelled}' ignored, not one of {string.Join(", ", CpuMatmulChoice.Names)}" };
             return;
         }
+        _startupRequest = requested;
         ApplyCpuMatmul(requested);
     }
 

@@ -41,10 +41,13 @@ public class CpuMatmulTests
     }
 
     [Test]
-    public void Auto_picks_onednn_only_on_amd_with_avx512_and_without_amx()
+    public void Auto_picks_onednn_only_on_amd_with_avx512_and_without_amx_for_wide_models()
     {
-        CpuMatmul Auto(string cpuinfo, bool reachable = true) => CpuMatmulChoice.Resolve(CpuMatmul.Auto, CpuFeatures.Parse(cpuinfo), reachable).InUse;
+        CpuMatmul Auto(string cpuinfo, bool reachable = true, int? width = 384) => CpuMatmulChoice.Resolve(CpuMatmul.Auto, CpuFeatures.Parse(cpuinfo), reachable, width).InUse;
         Assert.That(Auto(Epyc), Is.EqualTo(CpuMatmul.OneDnn));
+        Assert.That(Auto(Epyc, width: CpuMatmulChoice.OneDnnMinWidth), Is.EqualTo(CpuMatmul.OneDnn));
+        Assert.That(Auto(Epyc, width: 128), Is.EqualTo(CpuMatmul.Blas), "narrow models lose more in attention's tiny products than they gain");
+        Assert.That(Auto(Epyc, width: null), Is.EqualTo(CpuMatmul.Blas), "no model yet: the BLAS until a run says how wide");
         Assert.That(Auto(SapphireRapids), Is.EqualTo(CpuMatmul.Blas), "Intel: MKL is at full speed, and AMX would turn oneDNN's fp32 into bf16");
         Assert.That(Auto(Zen3), Is.EqualTo(CpuMatmul.Blas), "without AVX-512 libtorch does not route fp32 products to oneDNN");
         Assert.That(Auto(Epyc.Replace("avx512_vnni", "avx512_vnni amx_bf16")), Is.EqualTo(CpuMatmul.Blas), "AMX means bf16 arithmetic: never automatic");
@@ -56,7 +59,8 @@ public class CpuMatmulTests
     public void An_explicit_choice_overrides_auto_where_the_cpu_allows_it()
     {
         var epyc = CpuFeatures.Parse(Epyc);
-        Assert.That(CpuMatmulChoice.Resolve(CpuMatmul.Blas, epyc, true).InUse, Is.EqualTo(CpuMatmul.Blas));
+        Assert.That(CpuMatmulChoice.Resolve(CpuMatmul.Blas, epyc, true, 768).InUse, Is.EqualTo(CpuMatmul.Blas));
+        Assert.That(CpuMatmulChoice.Resolve(CpuMatmul.OneDnn, epyc, true, 128).InUse, Is.EqualTo(CpuMatmul.OneDnn));
         Assert.That(CpuMatmulChoice.Resolve(CpuMatmul.OneDnn, CpuFeatures.Parse(SapphireRapids), true).InUse, Is.EqualTo(CpuMatmul.OneDnn));
         var refused = CpuMatmulChoice.Resolve(CpuMatmul.OneDnn, CpuFeatures.Parse(Zen3), true);
         Assert.That(refused.InUse, Is.EqualTo(CpuMatmul.Blas));
@@ -79,8 +83,8 @@ public class CpuMatmulTests
     public void This_machine_gets_the_automatic_choice_at_start_up_and_a_scope_restores_it()
     {
         TorchRuntime.EnsureLoaded();
-        var expected = CpuMatmulChoice.Parse(CpuMatmulChoice.EnvironmentVariable, Environment.GetEnvironmentVariable(CpuMatmulChoice.EnvironmentVariable)) is var requested
-            ? CpuMatmulChoice.Resolve(requested, TorchRuntime.Cpu, OneDnnMatmul.Reachable) : null;
+        CpuMatmul? requested = CpuMatmulChoice.Parse(CpuMatmulChoice.EnvironmentVariable, Environment.GetEnvironmentVariable(CpuMatmulChoice.EnvironmentVariable));
+        var expected = CpuMatmulChoice.Resolve(requested.Value, TorchRuntime.Cpu, OneDnnMatmul.Reachable);
         var atStart = TorchRuntime.CpuMatmulInUse;
         Assert.That(atStart, Is.EqualTo(expected));
         var other = atStart.InUse == CpuMatmul.OneDnn ? CpuMatmul.Blas : CpuMatmul.OneDnn;
@@ -90,6 +94,9 @@ public class CpuMatmulTests
             if (OneDnnMatmul.Reachable)
                 Assert.That(OneDnnMatmul.Get() == OneDnnMatmul.Bf16, Is.EqualTo(TorchRuntime.CpuMatmulInUse.InUse == CpuMatmul.OneDnn), "libtorch's setting follows the choice");
         }
+        Assert.That(TorchRuntime.CpuMatmulInUse, Is.EqualTo(atStart));
+        using (TorchRuntime.Configure(null, null, CpuMatmul.Auto, modelWidth: 512))
+            Assert.That(TorchRuntime.CpuMatmulInUse, Is.EqualTo(CpuMatmulChoice.Resolve(requested!.Value, TorchRuntime.Cpu, OneDnnMatmul.Reachable, 512)));
         Assert.That(TorchRuntime.CpuMatmulInUse, Is.EqualTo(atStart));
         if (OneDnnMatmul.Reachable)
             Assert.That(OneDnnMatmul.Get() == OneDnnMatmul.Bf16, Is.EqualTo(atStart.InUse == CpuMatmul.OneDnn));
