@@ -16,7 +16,7 @@ internal static class NativeHeap
     public const int MmapThreshold = 32 << 20;
 
     /// <summary>Free memory at the top of a heap is given back to the kernel only above this.</summary>
-    public const int TrimThreshold = 512 << 20;
+    public const int TrimThreshold = 128 << 20;
 
     private const int MTrimThreshold = -1, MMmapThreshold = -3;
 
