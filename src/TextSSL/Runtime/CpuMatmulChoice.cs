@@ -26,12 +26,12 @@ public sealed record CpuMatmulChoice(CpuMatmul Requested, CpuMatmul InUse, strin
     /// </summary>
     /// <param name="requested">What was asked for.</param>
     /// <param name="cpu">The processor.</param>
-    /// <param name="oneDnnReachable">Whether the loaded libtorch exposes the setting (false: the BLAS stays whatever was asked).</param>
+    /// <param name="oneDnnReachable">Whether the setting can be reached in the loaded libtorch (false: the BLAS stays whatever was asked).</param>
     /// <param name="modelWidth">The hidden width of the model about to run, when known.</param>
     public static CpuMatmulChoice Resolve(CpuMatmul requested, CpuFeatures cpu, bool oneDnnReachable, int? modelWidth = null)
     {
         if (!oneDnnReachable)
-            return new(requested, CpuMatmul.Blas, "this libtorch does not expose oneDNN's matmul precision setting");
+            return new(requested, CpuMatmul.Blas, "oneDNN's matmul setting is reached only in the libtorch bundled with this build (Linux x64)");
         var suited = cpu.IsAmd && cpu.Avx512 && !cpu.Amx;
         return requested switch
         {

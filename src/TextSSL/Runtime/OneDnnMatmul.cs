@@ -27,12 +27,17 @@ internal static class OneDnnMatmul
     [DllImport(Library, EntryPoint = "_ZNK2at7Context16float32PrecisionENS_14Float32BackendENS_9Float32OpE")]
     private static extern int Float32Precision(IntPtr context, int backend, int op);
 
-    /// <summary>Whether the loaded libtorch exposes the setting (Linux x64 with libtorch 2.9+); reading it once proves it.</summary>
+    /// <summary>
+    /// Whether the loaded libtorch exposes the setting: Linux x64 with the libtorch bundled with this build (2.10).
+    /// An external libtorch is left alone: libtorch throws a C++ exception for a (backend, op) pair it does not know,
+    /// which would end the process, and the enums' values are only known for the bundled version.
+    /// </summary>
     public static bool Reachable => Probe.Value;
 
     private static readonly Lazy<bool> Probe = new(() =>
     {
         if (!OperatingSystem.IsLinux() || RuntimeInformation.ProcessArchitecture != Architecture.X64) return false;
+        if (TorchRuntime.Backend is not ("cpu" or "cpu-all" or "cuda")) return false;
         try
         {
             var p = Float32Precision(GlobalContext(), Mkldnn, Matmul);
