@@ -37,6 +37,23 @@ public static class TrainingBenchmarks
     };
 
     /// <summary>
+    /// Runs the full trainer (<see cref="PretrainingRun"/>: data sampling, its TrainStep, logging) with
+    /// <paramref name="options"/> into a temporary directory, deleted afterwards, and returns its median milliseconds per
+    /// step (the trainer excludes its first log interval).
+    /// </summary>
+    public static async Task<double> TrainerLoop(PretrainingOptions options, CancellationToken ct = default)
+    {
+        var runDir = Directory.CreateTempSubdirectory("textssl-bench-").FullName;
+        try
+        {
+            using var run = new PretrainingRun(options with { OutputDirectory = runDir });
+            var result = await run.RunAsync(ct);
+            return result.MillisecondsPerStep ?? double.NaN;
+        }
+        finally { Directory.Delete(runDir, recursive: true); }
+    }
+
+    /// <summary>
     /// A bare TorchSharp loop over one fixed batch: forward, cross-entropy, backward, clipping and AdamW, nothing else.
     /// It is the reference <c>bench train-overhead</c> measures the trainer against, so it stays a hand-written loop by
     /// design and does not use <see cref="TrainStep"/>.

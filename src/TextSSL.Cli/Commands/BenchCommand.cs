@@ -11,6 +11,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(BenchTokenizerCommand.Create());
         bench.Subcommands.Add(BenchQualityCommand.Create());
         bench.Subcommands.Add(BenchTrainOverheadCommand.Create());
+        bench.Subcommands.Add(BenchCpuCommand.Create());
         bench.Subcommands.Add(BenchTrainCommand.Create());
         bench.Subcommands.Add(BenchOptimizerCommand.Create());
         bench.Subcommands.Add(BenchGenerateCommand.Create());

@@ -68,14 +68,7 @@ internal static class BenchTrainOverheadCommand
                 ct.ThrowIfCancellationRequested();
                 bare.Add(Stats.SteadyMedian(TrainingBenchmarks.BareLoop(config, dataset.Train, b, t, n, interval, OptimizerKind.Fused, settings, 1e-3, 1.0,
                     pr.GetValue(device)!, 1337, computeDtype)));
-                var runDir = Directory.CreateTempSubdirectory("textssl-overhead-").FullName;
-                try
-                {
-                    using var run = new PretrainingRun(trainerOptions with { Dataset = dataset, OutputDirectory = runDir });
-                    var result = await run.RunAsync(ct);
-                    trainer.Add(result.MillisecondsPerStep!.Value);
-                }
-                finally { Directory.Delete(runDir, recursive: true); }
+                trainer.Add(await TrainingBenchmarks.TrainerLoop(trainerOptions with { Dataset = dataset }, ct));
                 AnsiConsole.MarkupLine($"[grey]repeat {r + 1}: bare {bare[^1]:F2} ms/step, trainer {trainer[^1]:F2} ms/step[/]");
             }
             var bareMs = Stats.Median(bare);

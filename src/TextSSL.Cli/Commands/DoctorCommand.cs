@@ -10,7 +10,7 @@ internal static class DoctorCommand
     public static Command Create()
     {
         var command = new Command("doctor", "Check the environment: .NET, TorchSharp and libtorch versions, where libtorch was loaded from, " +
-                                            "the libstdc++ requirement, CPU threads, CUDA devices, the build's libtorch backend, and the MPI library " +
+                                            "the libstdc++ requirement, CPU threads, the CPU and which library runs its fp32 matrix products, CUDA devices, the build's libtorch backend, and the MPI library " +
                                             "(under mpirun: the world size and a gradient-averaging check across the ranks). Exits 1 when training cannot run.");
         command.SetAction(_ => Run(AnsiConsole.Console));
         return command;
@@ -30,6 +30,9 @@ internal static class DoctorCommand
         if (r.LibStdCxxPath is not null)
             Row("libstdc++ GLIBCXX_3.4.32", $"{(r.LibStdCxxOk ? "yes" : "MISSING")} ({r.LibStdCxxPath})", r.LibStdCxxOk);
         Row("CPU threads", r.CpuThreads.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (r.Cpu is { } cpu) Row("CPU", cpu.ToString());
+        if (r.Load.Ok) Row("native heap", TorchRuntime.NativeHeapSettings);
+        if (r.CpuMatmul is { } matmul) Row("CPU fp32 matmul", $"{matmul} — override: {CpuMatmulChoice.EnvironmentVariable}=auto|blas|onednn, train --cpu-matmul");
         Row("CUDA", r.CudaAvailable ? $"available, {r.CudaDevices.Count} device(s)" : "not available");
         foreach (var d in r.CudaDevices) Row("  device", d);
         if (r.Mpi is { } mpi)

@@ -50,6 +50,7 @@ internal static class TrainConfigFile
         ["--device"] = Rt(nameof(RuntimeOptions.Device)),
         ["--dtype"] = Rt(nameof(RuntimeOptions.Dtype)),
         ["--threads"] = Rt(nameof(RuntimeOptions.Threads)),
+        ["--cpu-matmul"] = Rt(nameof(RuntimeOptions.CpuMatmul)),
         ["--seed"] = Rt(nameof(RuntimeOptions.Seed)),
     };
 

@@ -17,6 +17,8 @@ namespace TextSSL.Runtime;
 /// <param name="CudaDevices">The CUDA devices, by name and memory.</param>
 /// <param name="Load">The outcome of loading libtorch.</param>
 /// <param name="Mpi">The MPI library and, under mpirun, the world this process is part of.</param>
+/// <param name="Cpu">The processor: vendor, model and the instruction sets that decide matrix-product speed.</param>
+/// <param name="CpuMatmul">Which library runs fp32 products on the CPU and why, when libtorch loaded.</param>
 public sealed record EnvironmentReport(
     string DotNetVersion,
     string TorchSharpVersion,
@@ -29,7 +31,9 @@ public sealed record EnvironmentReport(
     bool CudaAvailable,
     IReadOnlyList<string> CudaDevices,
     NativeLoadResult Load,
-    MpiReport? Mpi = null)
+    MpiReport? Mpi = null,
+    CpuFeatures? Cpu = null,
+    CpuMatmulChoice? CpuMatmul = null)
 {
     /// <summary>Whether training can run on this machine (libtorch loaded and computes).</summary>
     public bool CanTrain => Load.Ok;
@@ -63,7 +67,9 @@ public sealed record EnvironmentReport(
             cuda,
             devices,
             load,
-            load.Ok ? MpiReport.Gather() : MpiReport.Gather(checkCollectives: false));
+            load.Ok ? MpiReport.Gather() : MpiReport.Gather(checkCollectives: false),
+            TorchRuntime.Cpu,
+            load.Ok ? TorchRuntime.CpuMatmulInUse : null);
     }
 
     private static string CudaDeviceDescription(int index)

@@ -30,28 +30,83 @@ public static class TorchRuntime
 
     /// <summary>
     /// Sets libtorch's process-wide settings for a piece of work and restores them when the returned scope is disposed:
-    /// the CPU thread count (null leaves it) and whether fp32 products may use TF32 tensor cores on CUDA (null leaves
-    /// it; TF32 keeps fp32 storage with 10-bit-mantissa products, as PyTorch users enable). The library changes these
-    /// only through this scope.
+    /// the CPU thread count (null leaves it), whether fp32 products may use TF32 tensor cores on CUDA (null leaves
+    /// it; TF32 keeps fp32 storage with 10-bit-mantissa products, as PyTorch users enable), and which library runs fp32
+    /// products on the CPU (null leaves the choice made at start-up, see <see cref="CpuMatmul"/>). The library changes
+    /// these only through this scope.
     /// </summary>
     /// <param name="threads">libtorch intra-op threads, 1 to 4,096; null keeps the current count.</param>
     /// <param name="tf32">TF32 products on CUDA; null keeps the current setting.</param>
+    /// <param name="cpuMatmul">The CPU matmul library; null keeps the current one. Auto defers to <c>TEXTSSL_CPU_MATMUL</c> when it names a library.</param>
+    /// <param name="modelWidth">The hidden width of the model about to run, which auto takes into account (<see cref="CpuMatmulChoice.Resolve"/>).</param>
     /// <exception cref="OptionException"><paramref name="threads"/> is out of range (named <c>Threads</c>).</exception>
-    public static IDisposable Configure(int? threads, bool? tf32)
+    public static IDisposable Configure(int? threads, bool? tf32, CpuMatmul? cpuMatmul = null, int? modelWidth = null)
     {
         if (threads is { } n) OptionException.CheckRange("Threads", n, 1, 4096);
         EnsureLoaded();
-        var scope = new SettingsScope(torch.get_num_threads(), torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32);
+        var scope = new SettingsScope(torch.get_num_threads(), torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32, _cpuMatmul);
         if (threads is { } t) torch.set_num_threads(t);
         if (tf32 is { } on)
         {
             torch.backends.cuda.matmul.allow_tf32 = on;
             torch.backends.cudnn.allow_tf32 = on;
         }
+        if (cpuMatmul is { } library) ApplyCpuMatmul(library == CpuMatmul.Auto ? _startupRequest : library, modelWidth);
         return scope;
     }
 
-    private sealed class SettingsScope(int threads, bool matmulTf32, bool cudnnTf32) : IDisposable
+    /// <summary>
+    /// Which library runs fp32 products on the CPU now, and why. Chosen when libtorch loads — automatically from the
+    /// processor (<see cref="CpuMatmulChoice.Resolve"/>) unless the <c>TEXTSSL_CPU_MATMUL</c> environment variable says
+    /// blas or onednn — and for a piece of work by <see cref="Configure"/>, which knows the model's width.
+    /// </summary>
+    public static CpuMatmulChoice CpuMatmulInUse
+    {
+        get
+        {
+            EnsureLoaded();
+            return _cpuMatmul!;
+        }
+    }
+
+    /// <summary>How the native heap that holds libtorch's CPU tensors was set up at start-up (<see cref="NativeHeap"/>).</summary>
+    public static string NativeHeapSettings => NativeHeap.State;
+
+    /// <summary>The processor, as read at start-up.</summary>
+    public static CpuFeatures Cpu => CpuInfo.Value;
+
+    private static readonly Lazy<CpuFeatures> CpuInfo = new(CpuFeatures.Detect);
+    private static CpuMatmulChoice? _cpuMatmul;
+    private static int _oneDnnDefaultPrecision;
+
+    private static CpuMatmul _startupRequest = CpuMatmul.Auto;
+
+    private static void ApplyCpuMatmul(CpuMatmul requested, int? modelWidth = null) =>
+        RestoreCpuMatmul(CpuMatmulChoice.Resolve(requested, Cpu, OneDnnMatmul.Reachable, modelWidth));
+
+    private static void RestoreCpuMatmul(CpuMatmulChoice choice)
+    {
+        if (OneDnnMatmul.Reachable) OneDnnMatmul.Set(choice.InUse == CpuMatmul.OneDnn ? OneDnnMatmul.Bf16 : _oneDnnDefaultPrecision);
+        _cpuMatmul = choice;
+    }
+
+    private static void ChooseCpuMatmulAtStartup()
+    {
+        if (OneDnnMatmul.Reachable) _oneDnnDefaultPrecision = OneDnnMatmul.Get();
+        var spelled = Environment.GetEnvironmentVariable(CpuMatmulChoice.EnvironmentVariable);
+        CpuMatmul requested;
+        try { requested = CpuMatmulChoice.Parse(CpuMatmulChoice.EnvironmentVariable, spelled); }
+        catch (OptionException)
+        {
+            ApplyCpuMatmul(CpuMatmul.Auto);
+            _cpuMatmul = _cpuMatmul! with { Reason = $"{_cpuMatmul.Reason}; {CpuMatmulChoice.EnvironmentVariable}='{spelled}' ignored, not one of {string.Join(", ", CpuMatmulChoice.Names)}" };
+            return;
+        }
+        _startupRequest = requested;
+        ApplyCpuMatmul(requested);
+    }
+
+    private sealed class SettingsScope(int threads, bool matmulTf32, bool cudnnTf32, CpuMatmulChoice? cpuMatmul) : IDisposable
     {
         private bool _disposed;
 
@@ -62,6 +117,7 @@ public static class TorchRuntime
             if (torch.get_num_threads() != threads) torch.set_num_threads(threads);
             torch.backends.cuda.matmul.allow_tf32 = matmulTf32;
             torch.backends.cudnn.allow_tf32 = cudnnTf32;
+            if (cpuMatmul is not null && cpuMatmul != _cpuMatmul) RestoreCpuMatmul(cpuMatmul);
         }
     }
 
@@ -87,6 +143,8 @@ public static class TorchRuntime
             // Touching any torch API runs TorchSharp's static initialiser, which loads the natives.
             _ = torch.cuda.is_available();
             _ = torch.ones(1).sum().item<float>();
+            ChooseCpuMatmulAtStartup();
+            NativeHeap.Tune();
             return NativeLoadResult.Success(externalDir ?? LocateLoadedLibTorch());
         }
         catch (Exception ex) when (ex is TypeInitializationException or DllNotFoundException or NotSupportedException or EntryPointNotFoundException)

@@ -346,6 +346,12 @@ public sealed record RuntimeOptions
     /// <summary>Let fp32 products use TF32 tensor cores on CUDA during the run (as PyTorch users enable).</summary>
     public bool Tf32 { get; init; } = true;
 
+    /// <summary>
+    /// Which library runs fp32 products on the CPU during the run: auto (oneDNN on AMD processors with AVX-512, where
+    /// MKL runs at half speed; the BLAS elsewhere), blas or onednn (<see cref="Runtime.CpuMatmul"/>).
+    /// </summary>
+    public CpuMatmul CpuMatmul { get; init; } = CpuMatmul.Auto;
+
     /// <summary>Seed of initialisation, dropout and data sampling.</summary>
     public long Seed { get; init; } = 1337;
 
@@ -362,6 +368,7 @@ public sealed record RuntimeOptions
     {
         DeviceSelector.Parse(Device);
         if (!Enum.IsDefined(Dtype)) throw new OptionException(nameof(Dtype), $"Dtype {Dtype} is not a compute dtype.");
+        if (!Enum.IsDefined(CpuMatmul)) throw new OptionException(nameof(CpuMatmul), $"CpuMatmul {CpuMatmul} is not a CPU matmul library.");
         if (Threads is { } threads) OptionException.CheckRange(nameof(Threads), threads, 1, 4096);
         return this;
     }

@@ -81,8 +81,9 @@ public sealed class PretrainingRun : IDisposable
         // 2) data and pretext task
         var (data, task) = OpenData();
 
-        // 3) model shape and sequence length
+        // 3) model shape and sequence length; the CPU's matmul library for a model this wide (restored after the run)
         var (config, block) = ModelShape(task, data);
+        using var cpuMatmul = device.type == DeviceType.CPU ? TorchRuntime.Configure(null, null, o.Runtime.CpuMatmul, config.Dim) : null;
 
         // 4) where the run starts: fresh, or from out/last
         var paths = new RunPaths(Path.GetFullPath(o.OutputDirectory));
@@ -510,7 +511,8 @@ public sealed class PretrainingRun : IDisposable
     private string Describe(RunContext r, string where)
     {
         var (c, m) = (r.Config, r.Model);
-        var precision = r.Dtype == ScalarType.BFloat16 ? "bf16 (fp32 master weights)" : "fp32";
+        var precision = r.Dtype == ScalarType.BFloat16 ? "bf16 (fp32 master weights)"
+            : r.Device.type == DeviceType.CPU ? $"fp32 (products through {(TorchRuntime.CpuMatmulInUse.InUse == CpuMatmul.OneDnn ? "oneDNN" : "the BLAS")})" : "fp32";
         var origin = _source is { LoadWeights: true } s ? $"continued from '{s.Name}'" : $"'{_options.Model.Preset}'";
         if (_importNotes.Count > 0) origin += $" (imported: {string.Join("; ", _importNotes.Select(n => n.TrimEnd('.')))})";
         return $"{c.Kind.ToString().ToLowerInvariant()} {origin} with {m.ParameterCount:N0} parameters ({c.Layers} layers, {c.Heads} heads, {c.Dim} dims, " +

@@ -45,6 +45,20 @@ public class CliErrorTests
     }
 
     [Test]
+    public async Task Bench_cpu_checks_its_numbers_before_measuring()
+    {
+        var (code, error) = await Run("bench", "cpu", "--steps", "20", "--log-every", "10");
+        Assert.That(code, Is.EqualTo(1));
+        Assert.That(error, Does.Contain("--steps must be at least 3 × --log-every = 30 (got 20)"));
+        (code, error) = await Run("bench", "cpu", "--threads", "0", "--steps", "0");
+        Assert.That(code, Is.EqualTo(1));
+        Assert.That(error, Does.Contain("--threads"));
+        (code, error) = await Run("train", "--data", "x.txt", "--out", "y", "--cpu-matmul", "openblas");
+        Assert.That(code, Is.Not.EqualTo(0));
+        Assert.That(error, Does.Contain("auto").And.Contain("onednn"));
+    }
+
+    [Test]
     public async Task Unreadable_corpus_path_is_named()
     {
         var dir = Directory.CreateTempSubdirectory("textssl-cli-").FullName;
