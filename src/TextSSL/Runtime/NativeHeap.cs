@@ -24,7 +24,7 @@ internal static class NativeHeap
     private static extern int MallOpt(int parameter, int value);
 
     /// <summary>What was done, for the environment report.</summary>
-    public static string State { get; private set; } = "not set (libtorch not loaded yet)";
+    public static string State { get; private set; } = "left as is (the application did not ask to tune it)";
 
     /// <summary>
     /// Raises the thresholds once per process on Linux with glibc, unless <c>GLIBC_TUNABLES</c> or a <c>MALLOC_*</c>
