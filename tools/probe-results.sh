@@ -22,8 +22,8 @@
 #
 # Why next-token and not masked-LM first: at this budget masked-LM learns from 15% of positions per step and stays
 # badly undertrained (docs/results/README.md). Stage 5 took 56 min per dataset with
-# both datasets training at once on 2 cores shared with other jobs (load average 6-19); alone on 2 quiet cores it is
-# sized to fit in about 15 minutes.
+# both datasets training at once, one thread each, on 2 cores shared with other jobs (load average 6-19); on 2 quiet
+# cores (--threads 2) the same shape ran 300 steps in 146 s, so 600 steps take about 5 minutes.
 #
 # Defaults (what docs/results ran, a reduced protocol): spam-assassin K = 8,32,128,all with 5 runs per K; fortunes
 # (10 largest categories; its 10-class sparse fits are slow) K = 8,32,128 with 3 runs; supervised from scratch in a
