@@ -58,8 +58,14 @@ public static class LabelEfficiencyReading
         if (overScratch.Count > 0)
             sb.Append(CultureInfo.InvariantCulture, $"Against the same network trained from scratch on the same labels, the frozen probe is {SignedPoints(overScratch.Average())} on average. ");
 
+        // 2c. What the pretrained features add to TF-IDF when both are used.
+        var overTfidf = ks.Select(k => (k, c: result.Summary(ProbeMethod.PretrainedTfidf, k), t: result.Summary(ProbeMethod.Tfidf, k)))
+            .Where(t => t.c is not null && t.t is not null).Select(t => (t.k, Gain: t.c!.AccuracyMean - t.t!.AccuracyMean)).ToList();
+        if (overTfidf.Count > 0)
+            sb.Append(CultureInfo.InvariantCulture, $"Adding the pretrained features to TF-IDF changes its accuracy by {JoinList(overTfidf.Select(g => $"{SignedPoints(g.Gain)} at {LabelText(result, g.k)}").ToList())}. ");
+
         // 3. Label efficiency: the fewest labels with which the probe comes within a point of the best baseline's best.
-        var baselineBest = result.Summaries.Where(s => s.Method != ProbeMethod.Pretrained).MaxBy(s => s.AccuracyMean);
+        var baselineBest = result.Summaries.Where(s => s.Method is not (ProbeMethod.Pretrained or ProbeMethod.PretrainedTfidf)).MaxBy(s => s.AccuracyMean);
         if (baselineBest is not null)
         {
             var target = baselineBest.AccuracyMean;

@@ -177,6 +177,7 @@ public static class LabelEfficiencyReport
         ProbeMethod.RandomWeights => $"the same architecture with random initial weights (seed {o.Seed}), frozen, features read the same way, then the same probe.",
         ProbeMethod.Supervised => $"the same architecture from random weights plus a linear head on mean-pooled states, trained end to end on the sample only (AdamW, lr {o.Supervised.LearningRate.ToString("G3", CultureInfo.InvariantCulture)}, batch {o.Supervised.BatchSize}, {o.Supervised.Epochs} epochs bounded to {Math.Min(o.Supervised.MinSteps, o.Supervised.MaxSteps)}–{o.Supervised.MaxSteps} steps).",
         ProbeMethod.FineTuned => $"the pretrained checkpoint plus a linear head, fine-tuned end to end on the sample (same schedule as supervised from scratch).",
+        ProbeMethod.PretrainedTfidf => "the pretrained features (read as above) and the TF-IDF features side by side in one sparse matrix, every column standardised on the training sample, then the same probe (one λ for both blocks).",
         _ => "",
     };
 

@@ -18,6 +18,7 @@ internal static class ProbeCommand
         OptionFlags.Register("LabelledColumns.Label", "--label-column");
         OptionFlags.Register("LabelledColumns.Split", "--split-column");
         OptionFlags.Register(nameof(SplitOptions.TestDataPath), "--test-data");
+        OptionFlags.Register(nameof(ProbeOptions.FeatureSets), "--features");
         OptionFlags.Register(ProbeOptions.SupervisedOption(nameof(SupervisedOptions.MaxSteps)), "--supervised-max-steps");
         var model = new Option<string>("--model") { Description = "Checkpoint directory (or a training run's output directory, whose best/ or last/ is used).", Required = true };
         var data = new Option<string>("--data") { Description = "Labelled texts: .csv, .tsv or .jsonl with a text and a label column (and optionally a split column with train/test).", Required = true };
@@ -32,6 +33,7 @@ internal static class ProbeCommand
         var samples = new Option<string>("--samples-per-label") { Description = "Labelled training examples per class at each point of the curve; 'all' uses the whole training split.", DefaultValueFactory = _ => "8,32,128,all" };
         var experiments = new Option<int>("--experiments") { Description = "Repetitions per K, each with its own random sample (mean ± std are reported).", DefaultValueFactory = _ => 10 };
         var baselines = new Option<string>("--baselines") { Description = $"Baselines on the same samples: {ProbeMethods.BaselineChoices}.", DefaultValueFactory = _ => "tfidf,random,supervised" };
+        var featureSets = new Option<string>("--features") { Description = $"Frozen feature sets probed: {ProbeMethods.FeatureSetChoices} (pretrained and TF-IDF columns side by side, each standardised; an extra method in the report). The pretrained features are always probed.", DefaultValueFactory = _ => "pretrained" };
         var maxTokens = new Option<int?>("--max-tokens") { Description = "Tokens read per text (its start); default: the model's block size." };
         var batchSize = new Option<int>("--batch-size") { Description = "Texts per forward pass when extracting features.", DefaultValueFactory = _ => 32 };
         var supervisedSteps = new Option<int>("--supervised-max-steps") { Description = "Step cap of each end-to-end baseline run (bounds its time).", DefaultValueFactory = _ => 300 };
@@ -47,7 +49,7 @@ internal static class ProbeCommand
             "against TF-IDF, the same network with random weights and the same network trained from scratch, on the same samples and the same test split. " +
             "Writes a label-efficiency report (Markdown, chart, CSV) and prints the table.");
         foreach (var o in new Option[] { model, data, textColumn, labelColumn, splitColumn, testData, testFraction, topClasses, pooling, layer, samples, experiments, baselines,
-                     maxTokens, batchSize, supervisedSteps, tfidfFeatures, cache, outDir, device, seed, threads })
+                     featureSets, maxTokens, batchSize, supervisedSteps, tfidfFeatures, cache, outDir, device, seed, threads })
             command.Options.Add(o);
 
         command.SetAction((pr, ct) =>
@@ -61,6 +63,7 @@ internal static class ProbeCommand
                 Seed = pr.GetValue(seed),
                 Features = new FeatureOptions(pool, LayerSelection.Parse(pr.GetValue(layer)), pr.GetValue(batchSize), pr.GetValue(maxTokens)),
                 Baselines = ProbeMethods.ParseBaselines(pr.GetValue(baselines)!),
+                FeatureSets = ProbeMethods.ParseFeatureSets(pr.GetValue(featureSets)!),
                 Tfidf = new TfidfOptions(MaxFeatures: pr.GetValue(tfidfFeatures)),
                 Supervised = new SupervisedOptions(MaxSteps: pr.GetValue(supervisedSteps)),
                 CacheDirectory = pr.GetValue(cache) is { } c ? (c.Equals("none", StringComparison.OrdinalIgnoreCase) ? null : c) : FeatureCache.DefaultDirectory(),

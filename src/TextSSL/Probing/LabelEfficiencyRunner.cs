@@ -44,6 +44,7 @@ public static class LabelEfficiencyRunner
         var cache = options.CacheDirectory is { } dir ? new FeatureCache(dir) : null;
         var dataFingerprint = FeatureCache.DataFingerprint(allTexts);
         TfidfBaseline? tfidf = null; // sparse features, fitted by the sparse solver on the CPU
+        TfidfBaseline? combined = null; // TF-IDF and pretrained columns side by side, also sparse
         try
         {
             features[ProbeMethod.Pretrained] = Frozen("pretrained", model.Model, () => FeatureCache.ModelFingerprintOf(model.WeightsSha256, model.Tokenizer.Fingerprint));
@@ -55,15 +56,25 @@ public static class LabelEfficiencyRunner
                 var configJson = JsonSerializer.Serialize(config);
                 features[ProbeMethod.RandomWeights] = Frozen("random weights", random, () => $"random:{options.Seed};{configJson};tokenizer:{model.Tokenizer.Fingerprint}");
             }
-            if (options.Baselines.Contains(ProbeMethod.Tfidf))
+            var combine = options.FeatureSets.Contains(ProbeMethod.PretrainedTfidf);
+            if (options.Baselines.Contains(ProbeMethod.Tfidf) || combine)
             {
                 progress?.Report("TF-IDF: fitting the vocabulary on the training texts");
                 tfidf = TfidfBaseline.Create(trainTexts, testTexts, options.Tfidf, ct);
                 notes.Add($"TF-IDF: {tfidf.Vectorizer.FeatureCount:N0} word 1–{options.Tfidf.WordNgramMax}-gram and character {options.Tfidf.CharNgramMin}–{options.Tfidf.CharNgramMax}-gram features; vocabulary and IDF from all training texts (their labels unused, as pretraining uses unlabelled text), never from test texts.");
             }
 
-            var methods = new List<ProbeMethod> { ProbeMethod.Pretrained };
-            methods.AddRange(options.Baselines.Where(m => m != ProbeMethod.Pretrained));
+            if (combine)
+            {
+                // Sparse TF-IDF columns with the pretrained columns appended: one CSR matrix, fitted by the sparse
+                // solver, which scales every column by its standard deviation on the training sample.
+                progress?.Report("pretrained + TF-IDF: appending the pretrained features to the TF-IDF rows");
+                combined = tfidf!.WithDenseColumns(features[ProbeMethod.Pretrained]);
+                notes.Add($"pretrained + TF-IDF: the {features[ProbeMethod.Pretrained].shape[1]:N0} pretrained feature columns appended to the {tfidf.Vectorizer.FeatureCount:N0} TF-IDF columns; every column standardised on the training sample (scaled by its standard deviation; its mean goes into the unpenalised bias), one L2 penalty for all.");
+            }
+
+            var methods = new List<ProbeMethod>(options.FeatureSets);
+            methods.AddRange(options.Baselines.Where(m => !methods.Contains(m)));
             var runs = new List<ProbeRun>();
             var shortfalls = new Dictionary<int, IReadOnlyDictionary<string, int>>();
             foreach (var perClass in options.SamplesPerLabel)
@@ -85,9 +96,9 @@ public static class LabelEfficiencyRunner
                         ClassificationMetrics metrics;
                         double? l2 = null;
                         string? l2Method = null;
-                        if (method == ProbeMethod.Tfidf && tfidf is not null)
+                        if ((method == ProbeMethod.Tfidf ? tfidf : method == ProbeMethod.PretrainedTfidf ? combined : null) is { } sparse)
                         {
-                            (var predicted, var choice) = tfidf.FitAndPredict(sample.Indices, yTrain, k, options.L2Grid, seed, options.Solver, ct);
+                            (var predicted, var choice) = sparse.FitAndPredict(sample.Indices, yTrain, k, options.L2Grid, seed, options.Solver, ct);
                             metrics = ClassificationMetrics.FromPredictions(data.TestLabels, predicted, data.Classes);
                             l2 = choice.L2;
                             l2Method = choice.Method;

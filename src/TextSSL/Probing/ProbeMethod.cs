@@ -13,6 +13,11 @@ public enum ProbeMethod
     Supervised,
     /// <summary>Optional (d): the pretrained model fine-tuned end to end on the labelled sample.</summary>
     FineTuned,
+    /// <summary>
+    /// The checkpoint's frozen features and the TF-IDF features side by side (each column standardised) + the same
+    /// logistic regression: what a practitioner with both in hand would try.
+    /// </summary>
+    PretrainedTfidf,
 }
 
 /// <summary>Names and parsing of <see cref="ProbeMethod"/>.</summary>
@@ -20,6 +25,9 @@ internal static class ProbeMethods
 {
     /// <summary>The names <see cref="ParseBaselines"/> accepts.</summary>
     public const string BaselineChoices = "tfidf, random, supervised, finetune (or none)";
+
+    /// <summary>The names <see cref="ParseFeatureSets"/> accepts.</summary>
+    public const string FeatureSetChoices = "pretrained, pretrained+tfidf";
 
     /// <summary>The short name used in CSV files and on the command line.</summary>
     public static string Key(this ProbeMethod method) => method switch
@@ -29,6 +37,7 @@ internal static class ProbeMethods
         ProbeMethod.RandomWeights => "random",
         ProbeMethod.Supervised => "supervised",
         ProbeMethod.FineTuned => "finetune",
+        ProbeMethod.PretrainedTfidf => "pretrained+tfidf",
         _ => throw new ArgumentOutOfRangeException(nameof(method)),
     };
 
@@ -40,6 +49,7 @@ internal static class ProbeMethods
         ProbeMethod.RandomWeights => "random weights + probe",
         ProbeMethod.Supervised => "supervised from scratch",
         ProbeMethod.FineTuned => "pretrained, fine-tuned",
+        ProbeMethod.PretrainedTfidf => "pretrained + TF-IDF + probe",
         _ => throw new ArgumentOutOfRangeException(nameof(method)),
     };
 
@@ -60,6 +70,28 @@ internal static class ProbeMethods
                 _ => throw new OptionException(nameof(ProbeOptions.Baselines), $"Baselines: unknown baseline '{part}'. Choose from {BaselineChoices}."),
             };
             if (m is { } method && !result.Contains(method)) result.Add(method);
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// Parses a comma-separated list of frozen feature sets such as <c>pretrained,pretrained+tfidf</c>. The
+    /// pretrained features are always probed (they are what is measured), so the result starts with
+    /// <see cref="ProbeMethod.Pretrained"/> whatever the list says.
+    /// </summary>
+    /// <exception cref="OptionException">An unknown name (names <see cref="ProbeOptions.FeatureSets"/>).</exception>
+    public static IReadOnlyList<ProbeMethod> ParseFeatureSets(string spec)
+    {
+        var result = new List<ProbeMethod> { ProbeMethod.Pretrained };
+        foreach (var part in spec.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var m = part.ToLowerInvariant() switch
+            {
+                "pretrained" => ProbeMethod.Pretrained,
+                "pretrained+tfidf" or "pretrained+tf-idf" => ProbeMethod.PretrainedTfidf,
+                _ => throw new OptionException(nameof(ProbeOptions.FeatureSets), $"FeatureSets: unknown feature set '{part}'. Choose from {FeatureSetChoices}."),
+            };
+            if (!result.Contains(m)) result.Add(m);
         }
         return result;
     }

@@ -3,7 +3,7 @@ namespace TextSSL.Probing;
 /// <summary>Everything a label-efficiency probe run is configured by.</summary>
 /// <remarks>
 /// Defaults: K = 8, 32, 128 and all examples per class; 10 experiments per K (one for <c>all</c>, whose sample
-/// is the whole training split); baselines TF-IDF, random weights and supervised from scratch; λ from
+/// is the whole training split); the pretrained features alone; baselines TF-IDF, random weights and supervised from scratch; λ from
 /// <see cref="RegularizationSearch.DefaultGrid"/>; no feature cache unless <see cref="CacheDirectory"/> is set.
 /// </remarks>
 public sealed record ProbeOptions
@@ -19,6 +19,12 @@ public sealed record ProbeOptions
 
     /// <summary>How frozen features are read.</summary>
     public FeatureOptions Features { get; init; } = new();
+
+    /// <summary>
+    /// Frozen feature sets probed: <see cref="ProbeMethod.Pretrained"/> (always) and optionally
+    /// <see cref="ProbeMethod.PretrainedTfidf"/> (pretrained and TF-IDF columns side by side).
+    /// </summary>
+    public IReadOnlyList<ProbeMethod> FeatureSets { get; init; } = [ProbeMethod.Pretrained];
 
     /// <summary>Baselines run beside the pretrained probe, on the same samples.</summary>
     public IReadOnlyList<ProbeMethod> Baselines { get; init; } = [ProbeMethod.Tfidf, ProbeMethod.RandomWeights, ProbeMethod.Supervised];
@@ -52,7 +58,13 @@ public sealed record ProbeOptions
             throw new OptionException(nameof(SamplesPerLabel), $"SamplesPerLabel must hold positive numbers or null for all (got {bad}).");
         if (L2Grid is null || L2Grid.Count == 0 || L2Grid.Any(l => !double.IsFinite(l) || l < 0))
             throw new OptionException(nameof(L2Grid), "L2Grid needs one or more finite, non-negative values.");
+        if (FeatureSets is null || !FeatureSets.Contains(ProbeMethod.Pretrained))
+            throw new OptionException(nameof(FeatureSets), "FeatureSets must include the pretrained features (the thing being measured).");
+        if (FeatureSets.FirstOrDefault(m => m is not (ProbeMethod.Pretrained or ProbeMethod.PretrainedTfidf), ProbeMethod.Pretrained) is var other && other != ProbeMethod.Pretrained)
+            throw new OptionException(nameof(FeatureSets), $"FeatureSets: {other.Key()} is a baseline, not a frozen feature set; choose from {ProbeMethods.FeatureSetChoices}.");
         if (Baselines is null) throw new OptionException(nameof(Baselines), "Baselines is null; give an empty list for none.");
+        if (Baselines.Contains(ProbeMethod.PretrainedTfidf))
+            throw new OptionException(nameof(Baselines), "Baselines: pretrained+tfidf is a frozen feature set; list it in FeatureSets.");
         (Features ?? throw new OptionException(nameof(Features), "Features is null.")).Validate();
         var s = Supervised ?? throw new OptionException(nameof(Supervised), "Supervised is null.");
         OptionException.CheckRange(SupervisedOption(nameof(SupervisedOptions.Epochs)), s.Epochs, 1, 1_000_000);

@@ -121,4 +121,31 @@ internal sealed class SparseMatrix
                 dense[i * Columns + _columnIndices[p]] = _values[p];
         return dense;
     }
+
+    /// <summary>
+    /// This matrix with <paramref name="denseColumns"/> more columns on the right, filled from the row-major
+    /// (<see cref="Rows"/>, <paramref name="denseColumns"/>) array <paramref name="dense"/>. Every dense value is stored
+    /// (zeros too), so the result holds <see cref="NonZeros"/> + rows × <paramref name="denseColumns"/> entries: a few
+    /// hundred dense columns beside tens of thousands of sparse ones cost about as much as the sparse part.
+    /// </summary>
+    public SparseMatrix AppendDenseColumns(ReadOnlySpan<float> dense, int denseColumns)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(denseColumns);
+        if (dense.Length != (long)Rows * denseColumns)
+            throw new ArgumentException($"{dense.Length} dense values for {Rows} rows × {denseColumns} columns.", nameof(dense));
+        var starts = new int[Rows + 1];
+        for (var i = 0; i < Rows; i++) starts[i + 1] = checked(starts[i] + _rowStarts[i + 1] - _rowStarts[i] + denseColumns);
+        var columns = new int[starts[^1]];
+        var values = new float[starts[^1]];
+        for (var i = 0; i < Rows; i++)
+        {
+            var at = starts[i];
+            RowColumns(i).CopyTo(columns.AsSpan(at));
+            RowValues(i).CopyTo(values.AsSpan(at));
+            at += _rowStarts[i + 1] - _rowStarts[i];
+            for (var j = 0; j < denseColumns; j++) columns[at + j] = Columns + j;
+            dense.Slice(i * denseColumns, denseColumns).CopyTo(values.AsSpan(at));
+        }
+        return new SparseMatrix(Rows, checked(Columns + denseColumns), starts, columns, values);
+    }
 }

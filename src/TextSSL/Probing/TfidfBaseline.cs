@@ -1,3 +1,5 @@
+using TorchSharp;
+
 namespace TextSSL.Probing;
 
 /// <summary>
@@ -29,6 +31,20 @@ internal sealed class TfidfBaseline
         var vectorizer = TfidfVectorizer.Fit(trainTexts, options, ct);
         var features = vectorizer.Transform([.. trainTexts, .. testTexts], ct);
         return new TfidfBaseline(vectorizer, features, trainTexts.Count);
+    }
+
+    /// <summary>
+    /// The same rows with dense features <paramref name="dense"/> ((training + test rows, D) on any device, rows in
+    /// the order of <see cref="Features"/>) appended as D more columns: the pretrained+TF-IDF probe. The solver
+    /// standardises every column on the training sample, so both blocks enter on the same scale per column.
+    /// </summary>
+    public TfidfBaseline WithDenseColumns(torch.Tensor dense)
+    {
+        if (dense.dim() != 2 || dense.shape[0] != Features.Rows)
+            throw new ArgumentException($"dense features are {string.Join("x", dense.shape)} for {Features.Rows} rows.", nameof(dense));
+        using var host = dense.detach().to(torch.ScalarType.Float32).cpu().contiguous();
+        var values = host.data<float>().ToArray();
+        return new TfidfBaseline(Vectorizer, Features.AppendDenseColumns(values, (int)dense.shape[1]), TrainCount);
     }
 
     /// <summary>
