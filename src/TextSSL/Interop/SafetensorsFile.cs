@@ -7,7 +7,7 @@ namespace TextSSL.Interop;
 
 /// <summary>One tensor as a safetensors header describes it.</summary>
 /// <param name="Name">The tensor's name.</param>
-/// <param name="Dtype">Its safetensors dtype (<c>F32</c>, <c>F16</c> or <c>BF16</c>).</param>
+/// <param name="Dtype">Its safetensors dtype (any the format defines; only <c>F32</c>, <c>F16</c> and <c>BF16</c> are read).</param>
 /// <param name="Shape">Its shape.</param>
 /// <param name="Begin">First byte, relative to the data area.</param>
 /// <param name="End">One past the last byte, relative to the data area.</param>
@@ -26,8 +26,19 @@ internal sealed record SafetensorsEntry(string Name, string Dtype, long[] Shape,
 /// </remarks>
 internal static class SafetensorsFile
 {
-    /// <summary>The dtypes this reader accepts; all are converted to fp32 on load.</summary>
+    /// <summary>The dtypes whose tensors this reader loads; all are converted to fp32 on load.</summary>
     public static IReadOnlyList<string> SupportedDtypes { get; } = ["F32", "F16", "BF16"];
+
+    // Every dtype the format defines, with its element size: a header naming one of these is valid, and its tensors
+    // are checked (span, overlap) but not loaded — files carry integer buffers such as RoBERTa's I64 position_ids,
+    // which an import skips. A dtype outside this table is a malformed file.
+    private static readonly Dictionary<string, int> ElementSizes = new(StringComparer.Ordinal)
+    {
+        ["BOOL"] = 1, ["U8"] = 1, ["I8"] = 1, ["F8_E4M3"] = 1, ["F8_E5M2"] = 1,
+        ["I16"] = 2, ["U16"] = 2, ["F16"] = 2, ["BF16"] = 2,
+        ["I32"] = 4, ["U32"] = 4, ["F32"] = 4,
+        ["I64"] = 8, ["U64"] = 8, ["F64"] = 8,
+    };
 
     private const long MaxHeaderBytes = 100L << 20; // the reference implementation's limit
 
@@ -82,8 +93,8 @@ internal static class SafetensorsFile
         if (e.ValueKind != JsonValueKind.Object) throw new TextSslException(Bad("is not a JSON object"));
         if (!e.TryGetProperty("dtype", out var dt) || dt.ValueKind != JsonValueKind.String) throw new TextSslException(Bad("has no dtype"));
         var dtype = dt.GetString()!;
-        if (!SupportedDtypes.Contains(dtype))
-            throw new TextSslException(Bad($"has dtype {dtype}; TextSSL reads {string.Join(", ", SupportedDtypes)} only"));
+        if (!ElementSizes.TryGetValue(dtype, out var size))
+            throw new TextSslException(Bad($"has dtype {dtype}, which is not a safetensors dtype (TextSSL reads weights in {string.Join(", ", SupportedDtypes)})"));
         if (!e.TryGetProperty("shape", out var sh) || sh.ValueKind != JsonValueKind.Array) throw new TextSslException(Bad("has no shape"));
         var shape = new long[sh.GetArrayLength()];
         var count = 1L;
@@ -99,15 +110,15 @@ internal static class SafetensorsFile
             throw new TextSslException(Bad("has no data_offsets [begin, end]"));
         if (begin < 0 || end < begin) throw new TextSslException(Bad($"has data_offsets [{begin}, {end}], not an increasing pair"));
         if (end > dataLength) throw new TextSslException(Bad($"ends at byte {end} of the data area, past its end ({dataLength} bytes): the file is truncated or the header is wrong"));
-        var size = ElementSize(dtype);
         if (count > long.MaxValue / size || count * size != end - begin)
             throw new TextSslException(Bad($"has shape [{string.Join(", ", shape)}] × {size} bytes = {count * size} bytes, but its data_offsets span {end - begin}"));
         return new SafetensorsEntry(p.Name, dtype, shape, begin, end);
     }
 
-    private static int ElementSize(string dtype) => dtype == "F32" ? 4 : 2;
-
-    /// <summary>Reads every tensor of <paramref name="path"/> as fp32, after validating the header.</summary>
+    /// <summary>
+    /// Reads every floating-point tensor (F32, F16, BF16) of <paramref name="path"/> as fp32, after validating the header.
+    /// Tensors of other dtypes (integer buffers) are left out; a caller that needs one finds it missing and says so.
+    /// </summary>
     /// <param name="path">The safetensors file.</param>
     /// <param name="keep">When given, only tensors for which it returns true are read.</param>
     /// <returns>Name → fp32 CPU tensor; the caller disposes them.</returns>
@@ -115,7 +126,7 @@ internal static class SafetensorsFile
     public static Dictionary<string, Tensor> Read(string path, Func<string, bool>? keep = null)
     {
         var entries = ReadHeader(path);
-        var wanted = entries.Where(e => keep?.Invoke(e.Name) ?? true).Select(e => e.Name).ToList();
+        var wanted = entries.Where(e => SupportedDtypes.Contains(e.Dtype) && (keep?.Invoke(e.Name) ?? true)).Select(e => e.Name).ToList();
         Dictionary<string, Tensor> raw;
         try { raw = TorchSharp.PyBridge.Safetensors.LoadStateDict(path, wanted); }
         catch (Exception ex) when (ex is IOException or NotImplementedException or JsonException or ArgumentException)

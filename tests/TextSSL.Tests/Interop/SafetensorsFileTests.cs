@@ -80,8 +80,26 @@ public class SafetensorsFileTests
     public void An_unknown_dtype_is_refused()
     {
         var path = PathOf("d.safetensors");
-        InteropFixtures.WriteRaw(path, """{"ids":{"dtype":"I64","shape":[2],"data_offsets":[0,16]}}""", 16);
-        Assert.That(() => SafetensorsFile.Read(path), Throws.TypeOf<TextSslException>().With.Message.Contains(path).And.Message.Contains("dtype I64").And.Message.Contains("F32, F16, BF16"));
+        InteropFixtures.WriteRaw(path, """{"w":{"dtype":"Q4","shape":[2],"data_offsets":[0,16]}}""", 16);
+        Assert.That(() => SafetensorsFile.Read(path), Throws.TypeOf<TextSslException>().With.Message.Contains(path).And.Message.Contains("dtype Q4").And.Message.Contains("F32, F16, BF16"));
+    }
+
+    [Test]
+    public void Integer_buffers_are_checked_but_left_out()
+    {
+        var path = PathOf("i.safetensors");
+        // an I64 position_ids buffer (as older RoBERTa-family files carry) beside one F32 weight
+        InteropFixtures.WriteRaw(path, """{"position_ids":{"dtype":"I64","shape":[2],"data_offsets":[0,16]},"w":{"dtype":"F32","shape":[2],"data_offsets":[16,24]}}""", 24);
+        var tensors = SafetensorsFile.Read(path);
+        try
+        {
+            Assert.That(tensors.Keys, Is.EquivalentTo(new[] { "w" }));
+            Assert.That(tensors["w"].shape, Is.EqualTo(new long[] { 2 }));
+        }
+        finally { foreach (var t in tensors.Values) t.Dispose(); }
+        // and its span is still checked
+        InteropFixtures.WriteRaw(path, """{"position_ids":{"dtype":"I64","shape":[3],"data_offsets":[0,16]}}""", 16);
+        Assert.That(() => SafetensorsFile.Read(path), Throws.TypeOf<TextSslException>().With.Message.Contains("'position_ids'").And.Message.Contains("span 16"));
     }
 
     [Test]
