@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 root=$PWD
 run=${1:-runs/main-$(date +%Y%m%d-%H%M%S)}
 steps=${STEPS:-1000}
-pretrain_steps=${PRETRAIN_STEPS:-300}
+pretrain_steps=${PRETRAIN_STEPS:-600}
 cse_steps=${CSE_STEPS:-30}
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
@@ -47,7 +47,7 @@ prep build "$run/fortunes-train" --boundary file --tokenizer "$run/tokenizer" --
 
 step "pretrain: next-token (bpe-small, whole documents per sequence), $pretrain_steps steps"
 textssl train --task clm --data "$run/shards" --tokenizer "$run/tokenizer" --preset bpe-small --packing documents \
-  --steps "$pretrain_steps" --batch-size 16 --lr 2e-3 --min-lr 2e-4 --warmup 30 --eval-every "$pretrain_steps" \
+  --steps "$pretrain_steps" --batch-size 16 --lr 2e-3 --min-lr 2e-4 --warmup 50 --eval-every "$pretrain_steps" \
   --eval-batches 20 --log-every 25 --out "$run/fortunes-clm"
 
 step "pretrain: contrastive (SimCSE) on top, $cse_steps steps"
