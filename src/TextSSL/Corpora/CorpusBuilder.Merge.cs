@@ -90,19 +90,8 @@ public static partial class CorpusBuilder
         var checkpoint = options.Resume ? BuildCheckpoint.Load(work) : null;
         if (checkpoint is not null && checkpoint.OptionsHash != hash)
             throw new OptionException(nameof(MergeOptions.Resume), $"cannot resume in '{outDir}': the interrupted merge had other parts (or was a build). Give the same part directories, or run without Resume to start over.");
-        if (checkpoint is null)
-        {
-            DeleteWork(work);
-            Directory.CreateDirectory(work);
-            OutputOwnership.Mark(work, OutputKind.PrepWork);
-        }
-        var pending = Path.Combine(work, CorpusManifest.FileName);
-        if (checkpoint is not null && File.Exists(pending))
-        {
-            var ready = CorpusManifest.Load(pending);
-            Install(work, outDir, ready);
-            return new BuildResult(ready, manifestPath, 0, clock.Elapsed, Resumed: true);
-        }
+        if (checkpoint is null) StartWork(work);
+        else if (InstallPending(work, outDir) is { } ready) return new BuildResult(ready, manifestPath, 0, clock.Elapsed, Resumed: true);
 
         var tokenBytes = tokenizer.VocabSize <= 65536 ? 2 : 4;
         var state = new RunState(options, files, eot, tokenBytes, checkpoint);
@@ -147,7 +136,7 @@ public static partial class CorpusBuilder
             }
             var manifest = state.Manifest(splits);
             if (options.IncludeTokenizer) TokenizerStore.Save(tokenizer, Path.Combine(work, TokenizerDirectoryName));
-            manifest.Save(pending);
+            manifest.Save(Path.Combine(work, CorpusManifest.FileName));
             Install(work, outDir, manifest);
             return new BuildResult(manifest, manifestPath, parts.Sum(p => p.Manifest.DocumentBytes), clock.Elapsed, checkpoint is not null);
         }

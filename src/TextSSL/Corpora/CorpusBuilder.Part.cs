@@ -54,12 +54,7 @@ public static partial class CorpusBuilder
             if (checkpoint.BuildId != buildId || checkpoint.Part != part.Index || checkpoint.Parts != part.Count)
                 throw new OptionException(nameof(BuildOptions.Resume), $"cannot resume in '{outDir}': the interrupted run was part {checkpoint.Part}/{checkpoint.Parts} with its own inputs, options and tokenizer, and this run differs. Run with the same ones, or without Resume to start over.");
         }
-        else
-        {
-            DeleteWork(work);
-            Directory.CreateDirectory(work);
-            OutputOwnership.Mark(work, OutputKind.PrepWork);
-        }
+        else StartWork(work);
         if (checkpoint is not null && File.Exists(Path.Combine(work, PartManifest.FileName)))
         {
             // the interrupted run had finished everything but moving files into place

@@ -53,20 +53,8 @@ public static partial class CorpusBuilder
         if (checkpoint is not null) EnsureInputsUnchanged(checkpoint.Inputs, files, outDir);
         if (checkpoint is not null && checkpoint.OptionsHash != hash)
             throw new OptionException(nameof(BuildOptions.Resume), $"cannot resume in '{outDir}': the inputs, options or tokenizer differ from the interrupted run. Run with the same ones, or without Resume to start over.");
-        if (checkpoint is null)
-        {
-            DeleteWork(work);
-            Directory.CreateDirectory(work);
-            OutputOwnership.Mark(work, OutputKind.PrepWork);
-        }
-        var pending = Path.Combine(work, CorpusManifest.FileName);
-        if (checkpoint is not null && File.Exists(pending))
-        {
-            // the interrupted run had finished everything but moving files into place
-            var ready = CorpusManifest.Load(pending);
-            Install(work, outDir, ready);
-            return new BuildResult(ready, manifestPath, 0, clock.Elapsed, Resumed: true);
-        }
+        if (checkpoint is null) StartWork(work);
+        else if (InstallPending(work, outDir) is { } ready) return new BuildResult(ready, manifestPath, 0, clock.Elapsed, Resumed: true);
 
         var state = new RunState(options, files, eot, tokenizer.VocabSize <= 65536 ? 2 : 4, checkpoint) { Inputs = checkpoint?.Inputs ?? InputStamps(files) };
         using (var writer = new ShardWriter(work, state.TokenBytes, options.ShardTokens, SplitOptions.Names, checkpoint?.Splits))
@@ -83,7 +71,7 @@ public static partial class CorpusBuilder
             var manifest = state.Manifest(splits);
             // the pending manifest marks the work directory complete, so everything it installs is written first
             if (options.IncludeTokenizer) TokenizerStore.Save(tokenizer, Path.Combine(work, TokenizerDirectoryName));
-            manifest.Save(pending);
+            manifest.Save(Path.Combine(work, CorpusManifest.FileName));
             Install(work, outDir, manifest);
             return new BuildResult(manifest, manifestPath, state.Counter.Bytes, clock.Elapsed, checkpoint is not null);
         }
@@ -264,6 +252,27 @@ public static partial class CorpusBuilder
     }
 
     /// <summary>Deletes the work directory, only after checking it holds nothing but what a build writes there.</summary>
+    /// <summary>Starts the work directory afresh: an earlier one TextSSL wrote is removed, a new one created and marked.</summary>
+    private static void StartWork(string work)
+    {
+        DeleteWork(work);
+        Directory.CreateDirectory(work);
+        OutputOwnership.Mark(work, OutputKind.PrepWork);
+    }
+
+    /// <summary>
+    /// On resume: when the interrupted build or merge had finished everything but moving its files into place, finishes
+    /// that move and returns the manifest; otherwise null.
+    /// </summary>
+    private static CorpusManifest? InstallPending(string work, string outDir)
+    {
+        var pending = Path.Combine(work, CorpusManifest.FileName);
+        if (!File.Exists(pending)) return null;
+        var ready = CorpusManifest.Load(pending);
+        Install(work, outDir, ready);
+        return ready;
+    }
+
     private static void DeleteWork(string work)
     {
         if (!Directory.Exists(work)) return;
