@@ -77,8 +77,8 @@ internal static partial class ConfigFile
         }
         catch (JsonException ex) when (UnknownField().Match(ex.Message) is { Success: true } m)
         {
-            var at = ex.Path is { Length: > 2 } p ? p[2..] + "." : "";
-            throw new TextSslException($"'{source}' has an unknown field '{at}{m.Groups["name"].Value}' for a {kind} configuration; remove it or correct its name (names are snake_case, as the file a run writes spells them).", ex);
+            var field = ex.Path is { Length: > 2 } p ? p[2..] : m.Groups["name"].Value; // the path ends at the unknown field
+            throw new TextSslException($"'{source}' has an unknown field '{field}' for a {kind} configuration; remove it or correct its name (names are snake_case, as the file a run writes spells them).", ex);
         }
         catch (Exception ex) when (ex is JsonException or NotSupportedException or InvalidOperationException or ArgumentException)
         {
