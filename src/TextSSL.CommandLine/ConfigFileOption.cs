@@ -90,9 +90,6 @@ public static class ConfigFileOption
     public static IReadOnlyList<string> Undeclared(Command command) =>
         Symbols(command).Where(s => !Places.TryGetValue(s, out _) && s.Name != "--config" && s is not HelpOption).Select(s => s.Name).ToList();
 
-    /// <summary>The property paths <paramref name="symbol"/> declares (empty when none).</summary>
-    public static IReadOnlyList<string[]> PlacesOf(Symbol symbol) => Places.TryGetValue(symbol, out var places) ? places : [];
-
     private static IEnumerable<Symbol> Symbols(Command command) => command.Options.Cast<Symbol>().Concat(command.Arguments);
 
     private static bool Typed(ParseResult parse, Symbol symbol) => symbol switch
