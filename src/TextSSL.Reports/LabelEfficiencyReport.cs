@@ -27,28 +27,45 @@ public static class LabelEfficiencyReport
         written.Add(WriteCsv(Path.Combine(directory, "runs.csv"), csv => RunsCsv(result, csv)));
         written.Add(WriteCsv(Path.Combine(directory, "per-class.csv"), csv => PerClassCsv(result, csv)));
         var md = Path.Combine(directory, MarkdownFile);
-        AtomicFile.WriteAllText(md, Markdown(result, directory));
+        AtomicFile.WriteAllText(md, Markdown(result));
         written.Add(md);
         return written;
     }
 
     /// <summary>
-    /// <paramref name="model"/> (an absolute checkpoint path, then its description in parentheses) with the path made
-    /// relative to <paramref name="reportDirectory"/> and written with forward slashes.
+    /// <paramref name="model"/> (an absolute checkpoint path, then its description in parentheses) as a report shows it,
+    /// so that it stays right wherever the report is copied and names no absolute path of the machine that made it:
+    /// relative to the root of the repository holding the model (the nearest folder above it with a <c>.git</c>
+    /// entry), else relative to <paramref name="workingDirectory"/> (where the probe ran) when the model lies below it,
+    /// else only its last two folders. Forward slashes; the base is said.
     /// </summary>
-    internal static string RelativeModel(string model, string? reportDirectory)
+    internal static string ModelForReport(string model, string? workingDirectory)
     {
         var cut = model.LastIndexOf(" (", StringComparison.Ordinal);
         var path = cut < 0 ? model : model[..cut];
         if (!Path.IsPathFullyQualified(path)) return model;
-        var relative = Path.GetRelativePath(Path.GetFullPath(reportDirectory ?? Directory.GetCurrentDirectory()), path).Replace('\\', '/');
-        return relative + (cut < 0 ? "" : model[cut..]);
+        var full = Path.GetFullPath(path);
+        var description = cut < 0 ? null : model[(cut + 2)..^1]; // without its parentheses
+        string From(string relative, string from) => $"{relative.Replace('\\', '/')} (from {from}{(description is null ? "" : "; " + description)})";
+        if (RepositoryRoot(full) is { } root) return From(Path.GetRelativePath(root, full), "the repository root");
+        var below = Path.GetRelativePath(Path.GetFullPath(workingDirectory ?? Directory.GetCurrentDirectory()), full);
+        if (below != ".." && !below.StartsWith(".." + Path.DirectorySeparatorChar, StringComparison.Ordinal) && !Path.IsPathRooted(below))
+            return From(below, "the directory the probe ran in");
+        var lastTwo = full.Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries).TakeLast(2);
+        return $"…/{string.Join('/', lastTwo)}{(description is null ? "" : $" ({description})")}";
+    }
+
+    private static string? RepositoryRoot(string path)
+    {
+        for (var dir = new DirectoryInfo(path); dir is not null; dir = dir.Parent)
+            if (Directory.Exists(Path.Combine(dir.FullName, ".git")) || File.Exists(Path.Combine(dir.FullName, ".git"))) return dir.FullName;
+        return null;
     }
 
     /// <summary>The Markdown report.</summary>
     /// <param name="result">The probe's results.</param>
-    /// <param name="reportDirectory">Where the report goes: the model's path is shown relative to it, so the report names no absolute path of the machine that made it.</param>
-    public static string Markdown(ProbeResult result, string? reportDirectory = null)
+    /// <param name="workingDirectory">Where the probe ran (default: the current directory), the base of the model's path when it lies in no repository.</param>
+    public static string Markdown(ProbeResult result, string? workingDirectory = null)
     {
         var sb = new StringBuilder();
         var methods = result.Methods;
@@ -114,7 +131,7 @@ public static class LabelEfficiencyReport
 
         sb.AppendLine("## Setup").AppendLine();
         var o = result.Options;
-        sb.AppendLine(CultureInfo.InvariantCulture, $"- **Model:** {RelativeModel(result.Model, reportDirectory)}");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"- **Model:** {ModelForReport(result.Model, workingDirectory)}");
         sb.AppendLine($"- **Data:** {result.Data}. Training / test texts per class: " +
             string.Join(", ", result.Dataset.Classes.Select((c, i) => $"`{c}` {result.Dataset.TrainCounts()[i]:N0}/{result.Dataset.TestCounts()[i]:N0}")) + ".");
         sb.AppendLine($"- **Features:** {o.Features.Pooling.ToString().ToLowerInvariant()} pooling of hidden state(s) `{o.Features.EffectiveLayer}`" +

@@ -20,69 +20,105 @@ internal static class ProbeCommand
         OptionFlags.Register(nameof(SplitOptions.TestDataPath), "--test-data");
         OptionFlags.Register(nameof(ProbeOptions.FeatureSets), "--features");
         OptionFlags.Register(ProbeOptions.SupervisedOption(nameof(SupervisedOptions.MaxSteps)), "--supervised-max-steps");
-        var model = new Option<string>("--model") { Description = "Checkpoint directory (or a training run's output directory, whose best/ or last/ is used).", Required = true };
-        var data = new Option<string>("--data") { Description = "Labelled texts: .csv, .tsv or .jsonl with a text and a label column (and optionally a split column with train/test).", Required = true };
-        var textColumn = new Option<string>("--text-column") { Description = "Column holding the text.", DefaultValueFactory = _ => "text" };
-        var labelColumn = new Option<string>("--label-column") { Description = "Column holding the label.", DefaultValueFactory = _ => "label" };
-        var splitColumn = new Option<string>("--split-column") { Description = "Column naming each row's split (train/test); used when present and no --test-data is given.", DefaultValueFactory = _ => "split" };
-        var testData = new Option<string?>("--test-data") { Description = "A separate labelled test file (same columns). Then every row of --data is training data." };
-        var testFraction = new Option<double>("--test-fraction") { Description = "Without --test-data or a split column: the fraction of each class held out for testing.", DefaultValueFactory = _ => 0.2 };
-        var topClasses = new Option<int?>("--top-classes") { Description = "Keep only the N most frequent labels of the training split (e.g. 10 for a long-tailed set); rows of other labels are left out of both splits." };
-        var pooling = new Option<string>("--pooling") { Description = "How token states become one vector: mean (over real tokens), first (the [CLS] position of encoders), last (the last real token; natural for decoders), max.", DefaultValueFactory = _ => "mean" };
-        var layer = new Option<string>("--layer") { Description = "Hidden state to read: last, an index (0 = embeddings, -2 = the block before the last), or mean:K (average of the last K).", DefaultValueFactory = _ => "last" };
-        var samples = new Option<string>("--samples-per-label") { Description = "Labelled training examples per class at each point of the curve; 'all' uses the whole training split.", DefaultValueFactory = _ => "8,32,128,all" };
-        var experiments = new Option<int>("--experiments") { Description = "Repetitions per K, each with its own random sample (mean ± std are reported).", DefaultValueFactory = _ => 10 };
-        var baselines = new Option<string>("--baselines") { Description = $"Baselines on the same samples: {ProbeMethods.BaselineChoices}.", DefaultValueFactory = _ => "tfidf,random,supervised" };
-        var featureSets = new Option<string>("--features") { Description = $"Frozen feature sets probed: {ProbeMethods.FeatureSetChoices} (pretrained and TF-IDF columns side by side, each standardised; an extra method in the report). The pretrained features are always probed.", DefaultValueFactory = _ => "pretrained" };
-        var maxTokens = new Option<int?>("--max-tokens") { Description = "Tokens read per text (its start); default: the model's block size." };
-        var batchSize = new Option<int>("--batch-size") { Description = "Texts per forward pass when extracting features.", DefaultValueFactory = _ => 32 };
-        var supervisedSteps = new Option<int>("--supervised-max-steps") { Description = "Step cap of each end-to-end baseline run (bounds its time).", DefaultValueFactory = _ => 300 };
-        var tfidfFeatures = new Option<int>("--tfidf-features") { Description = "Vocabulary cap of the TF-IDF baseline (half word, half character n-grams).", DefaultValueFactory = _ => 20_000 };
-        var cache = new Option<string?>("--cache") { Description = $"Feature cache directory (default: {FeatureCache.DefaultDirectory()}); 'none' disables it." };
-        var outDir = new Option<string>("--out") { Description = "Where report.md, the chart (PNG, SVG) and the CSV files go.", Required = true };
-        var device = CommonOptions.Device();
-        var seed = CommonOptions.Seed();
-        var threads = CommonOptions.Threads();
+        // Each option names the property of ProbeRunOptions (the run's config.json) it sets, for --config.
+        const string Probe = nameof(ProbeRunOptions.Probe), Features = nameof(ProbeOptions.Features);
+        var model = new Option<string>("--model") { Description = "Checkpoint directory (or a training run's output directory, whose best/ or last/ is used).", Required = true }
+            .Sets(nameof(ProbeRunOptions.Model));
+        var data = new Option<string>("--data") { Description = "Labelled texts: .csv, .tsv or .jsonl with a text and a label column (and optionally a split column with train/test).", Required = true }
+            .Sets(nameof(ProbeRunOptions.Data));
+        var textColumn = new Option<string>("--text-column") { Description = "Column holding the text.", DefaultValueFactory = _ => "text" }
+            .Sets(nameof(ProbeRunOptions.Columns), nameof(LabelledColumns.Text));
+        var labelColumn = new Option<string>("--label-column") { Description = "Column holding the label.", DefaultValueFactory = _ => "label" }
+            .Sets(nameof(ProbeRunOptions.Columns), nameof(LabelledColumns.Label));
+        var splitColumn = new Option<string>("--split-column") { Description = "Column naming each row's split (train/test); used when present and no --test-data is given.", DefaultValueFactory = _ => "split" }
+            .Sets(nameof(ProbeRunOptions.Columns), nameof(LabelledColumns.Split));
+        var testData = new Option<string?>("--test-data") { Description = "A separate labelled test file (same columns). Then every row of --data is training data." }
+            .Sets(nameof(ProbeRunOptions.Split), nameof(SplitOptions.TestDataPath));
+        var testFraction = new Option<double>("--test-fraction") { Description = "Without --test-data or a split column: the fraction of each class held out for testing.", DefaultValueFactory = _ => 0.2 }
+            .Sets(nameof(ProbeRunOptions.Split), nameof(SplitOptions.TestFraction));
+        var topClasses = new Option<int?>("--top-classes") { Description = "Keep only the N most frequent labels of the training split (e.g. 10 for a long-tailed set); rows of other labels are left out of both splits." }
+            .Sets(nameof(ProbeRunOptions.Split), nameof(SplitOptions.TopClasses));
+        var pooling = new Option<string>("--pooling") { Description = "How token states become one vector: mean (over real tokens), first (the [CLS] position of encoders), last (the last real token; natural for decoders), max.", DefaultValueFactory = _ => "mean" }
+            .Sets(Probe, Features, nameof(FeatureOptions.Pooling));
+        var layer = new Option<string>("--layer") { Description = "Hidden state to read: last, an index (0 = embeddings, -2 = the block before the last), or mean:K (average of the last K).", DefaultValueFactory = _ => "last" }
+            .Sets(Probe, Features, nameof(FeatureOptions.Layer));
+        var samples = new Option<string>("--samples-per-label") { Description = "Labelled training examples per class at each point of the curve; 'all' uses the whole training split.", DefaultValueFactory = _ => "8,32,128,all" }
+            .Sets(Probe, nameof(ProbeOptions.SamplesPerLabel));
+        var experiments = new Option<int>("--experiments") { Description = "Repetitions per K, each with its own random sample (mean ± std are reported).", DefaultValueFactory = _ => 10 }
+            .Sets(Probe, nameof(ProbeOptions.Experiments));
+        var baselines = new Option<string>("--baselines") { Description = $"Baselines on the same samples: {ProbeMethods.BaselineChoices}.", DefaultValueFactory = _ => "tfidf,random,supervised" }
+            .Sets(Probe, nameof(ProbeOptions.Baselines));
+        var featureSets = new Option<string>("--features") { Description = $"Frozen feature sets probed: {ProbeMethods.FeatureSetChoices} (pretrained and TF-IDF columns side by side, each standardised; an extra method in the report). The pretrained features are always probed.", DefaultValueFactory = _ => "pretrained" }
+            .Sets(Probe, nameof(ProbeOptions.FeatureSets));
+        var maxTokens = new Option<int?>("--max-tokens") { Description = "Tokens read per text (its start); default: the model's block size." }
+            .Sets(Probe, Features, nameof(FeatureOptions.MaxTokens));
+        var batchSize = new Option<int>("--batch-size") { Description = "Texts per forward pass when extracting features.", DefaultValueFactory = _ => 32 }
+            .Sets(Probe, Features, nameof(FeatureOptions.BatchSize));
+        var supervisedSteps = new Option<int>("--supervised-max-steps") { Description = "Step cap of each end-to-end baseline run (bounds its time).", DefaultValueFactory = _ => 300 }
+            .Sets(Probe, nameof(ProbeOptions.Supervised), nameof(SupervisedOptions.MaxSteps));
+        var tfidfFeatures = new Option<int>("--tfidf-features") { Description = "Vocabulary cap of the TF-IDF baseline (half word, half character n-grams).", DefaultValueFactory = _ => 20_000 }
+            .Sets(Probe, nameof(ProbeOptions.Tfidf), nameof(TfidfOptions.MaxFeatures));
+        var cache = new Option<string?>("--cache") { Description = $"Feature cache directory (default: {FeatureCache.DefaultDirectory()}); '{ProbeRunOptions.NoCache}' disables it." }
+            .Sets(nameof(ProbeRunOptions.Cache));
+        var outDir = new Option<string>("--out") { Description = $"Where report.md, the chart (PNG, SVG), the CSV files and {ConfigFile.FileName} (this run's configuration, for --config) go.", Required = true }
+            .Sets(nameof(ProbeRunOptions.OutputDirectory));
+        var device = CommonOptions.Device().Sets(nameof(ProbeRunOptions.Device));
+        var seed = CommonOptions.Seed().Sets(Probe, nameof(ProbeOptions.Seed)).Sets(nameof(ProbeRunOptions.Split), nameof(SplitOptions.Seed));
+        var threads = CommonOptions.Threads().Sets(nameof(ProbeRunOptions.Threads));
 
         var command = new Command("probe",
             "Measure what pretraining buys on a labelled task: frozen features + logistic regression at several numbers of labels per class, " +
             "against TF-IDF, the same network with random weights and the same network trained from scratch, on the same samples and the same test split. " +
-            "Writes a label-efficiency report (Markdown, chart, CSV) and prints the table.");
+            "Writes a label-efficiency report (Markdown, chart, CSV) and its configuration (config.json; --config repeats the run) and prints the table.");
         foreach (var o in new Option[] { model, data, textColumn, labelColumn, splitColumn, testData, testFraction, topClasses, pooling, layer, samples, experiments, baselines,
                      featureSets, maxTokens, batchSize, supervisedSteps, tfidfFeatures, cache, outDir, device, seed, threads })
             command.Options.Add(o);
+        var configFile = ConfigFileOption.Add(command, "a probe's config.json", model, data);
 
         command.SetAction((pr, ct) =>
         {
-            CommonOptions.ApplyThreads(pr.GetValue(threads));
-            var pool = ParsePooling(pr.GetValue(pooling)!);
-            var options = new ProbeOptions
+            var run = new ProbeRunOptions
             {
-                SamplesPerLabel = FewShotSampler.ParseList(pr.GetValue(samples)!),
-                Experiments = pr.GetValue(experiments),
-                Seed = pr.GetValue(seed),
-                Features = new FeatureOptions(pool, LayerSelection.Parse(pr.GetValue(layer)), pr.GetValue(batchSize), pr.GetValue(maxTokens)),
-                Baselines = ProbeMethods.ParseBaselines(pr.GetValue(baselines)!),
-                FeatureSets = ProbeMethods.ParseFeatureSets(pr.GetValue(featureSets)!),
-                Tfidf = new TfidfOptions(MaxFeatures: pr.GetValue(tfidfFeatures)),
-                Supervised = new SupervisedOptions(MaxSteps: pr.GetValue(supervisedSteps)),
-                CacheDirectory = pr.GetValue(cache) is { } c ? (c.Equals("none", StringComparison.OrdinalIgnoreCase) ? null : c) : FeatureCache.DefaultDirectory(),
-            }.Validate();
-            var columns = new LabelledColumns(pr.GetValue(textColumn)!, pr.GetValue(labelColumn)!, pr.GetValue(splitColumn)!);
-            var split = new SplitOptions(pr.GetValue(testData), pr.GetValue(testFraction), pr.GetValue(seed), pr.GetValue(topClasses));
-            return Task.FromResult(Run(AnsiConsole.Console, pr.GetValue(model)!, pr.GetValue(data)!, columns, split, options, pr.GetValue(device)!, pr.GetValue(outDir)!, ct));
+                Model = pr.GetValue(model)!,
+                Data = pr.GetValue(data)!,
+                Columns = new LabelledColumns(pr.GetValue(textColumn)!, pr.GetValue(labelColumn)!, pr.GetValue(splitColumn)!),
+                Split = new SplitOptions(pr.GetValue(testData), pr.GetValue(testFraction), pr.GetValue(seed), pr.GetValue(topClasses)),
+                Probe = new ProbeOptions
+                {
+                    SamplesPerLabel = FewShotSampler.ParseList(pr.GetValue(samples)!),
+                    Experiments = pr.GetValue(experiments),
+                    Seed = pr.GetValue(seed),
+                    Features = new FeatureOptions(ParsePooling(pr.GetValue(pooling)!), LayerSelection.Parse(pr.GetValue(layer)), pr.GetValue(batchSize), pr.GetValue(maxTokens)),
+                    Baselines = ProbeMethods.ParseBaselines(pr.GetValue(baselines)!),
+                    FeatureSets = ProbeMethods.ParseFeatureSets(pr.GetValue(featureSets)!),
+                    Tfidf = new TfidfOptions(MaxFeatures: pr.GetValue(tfidfFeatures)),
+                    Supervised = new SupervisedOptions(MaxSteps: pr.GetValue(supervisedSteps)),
+                },
+                Cache = pr.GetValue(cache),
+                Device = pr.GetValue(device)!,
+                Threads = pr.GetValue(threads),
+                OutputDirectory = pr.GetValue(outDir)!,
+            };
+            if (pr.GetValue(configFile) is { } configPath)
+                run = ConfigFile.FromJson<ProbeRunOptions>(ConfigFileOption.Overlay(ConfigFile.Load(configPath, ProbeRunOptions.ConfigKind), ConfigFile.ToJson(run, ProbeRunOptions.ConfigKind), pr),
+                                                           ProbeRunOptions.ConfigKind, configPath);
+            CommonOptions.ApplyThreads(run.Validate().Threads);
+            return Task.FromResult(Run(AnsiConsole.Console, run, ct));
         });
         return command;
     }
 
-    public static int Run(IAnsiConsole console, string modelPath, string dataPath, LabelledColumns columns, SplitOptions split, ProbeOptions options, string deviceSpec, string outDir, CancellationToken ct)
+    /// <summary>Runs the probe <paramref name="run"/> describes: writes its report and its <c>config.json</c>, prints the table.</summary>
+    public static int Run(IAnsiConsole console, ProbeRunOptions run, CancellationToken ct)
     {
-        OutputChecks.EnsureWritable(outDir, "OutputDirectory"); // before any computation: a read-only --out fails in a second
+        var (dataPath, outDir, options) = (run.Data, run.OutputDirectory, run.Validate().ResolvedProbe);
+        OutputChecks.EnsureWritable(outDir, nameof(ProbeRunOptions.OutputDirectory)); // before any computation: a read-only --out fails in a second
         using var outputLock = OutputLock.Acquire(outDir, "probe");
         // Check the data before loading the model: a wrong column name should fail in a second, not after a model load.
-        var dataset = ProbeDataLoader.Load(dataPath, columns, split);
-        var device = DeviceSelector.Resolve(deviceSpec);
-        using var loaded = PretrainedModel.Load(modelPath, device);
+        var dataset = ProbeDataLoader.Load(dataPath, run.Columns, run.Split);
+        var device = DeviceSelector.Resolve(run.Device);
+        using var loaded = PretrainedModel.Load(run.Model, device);
+        run.Save(); // what this run is given, so that --config repeats it
         console.MarkupLine($"[grey]probe:[/] {Markup.Escape(Path.GetFileName(dataPath))}: {dataset.Train.Count:N0} train / {dataset.Test.Count:N0} test texts, {dataset.Classes.Count} classes; device {Markup.Escape(device.ToString())}");
         foreach (var note in dataset.Notes) console.MarkupLine($"[grey]  note:[/] {Markup.Escape(note)}");
         var progress = new SyncProgress(line => console.MarkupLine($"[grey]{Markup.Escape(line)}[/]"));

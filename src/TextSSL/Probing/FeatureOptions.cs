@@ -9,7 +9,7 @@ namespace TextSSL.Probing;
 public sealed record FeatureOptions(Pooling Pooling = Pooling.Mean, LayerSelection? Layer = null, int BatchSize = 32, int? MaxTokens = null, bool Normalize = false)
 {
     /// <summary>The layer selection, defaulting to the last hidden state.</summary>
-    public LayerSelection EffectiveLayer => Layer ?? LayerSelection.Last;
+    [System.Text.Json.Serialization.JsonIgnore] public LayerSelection EffectiveLayer => Layer ?? LayerSelection.Last;
 
     /// <summary>The most texts per forward pass.</summary>
     public const int BatchSizeLimit = 65_536;

@@ -41,8 +41,8 @@ public sealed record ProbeOptions
     /// <summary>End-to-end baseline settings.</summary>
     public SupervisedOptions Supervised { get; init; } = new();
 
-    /// <summary>Where frozen features are cached; null disables the cache.</summary>
-    public string? CacheDirectory { get; init; }
+    /// <summary>Where frozen features are cached; null disables the cache. Not part of a run's <c>config.json</c> (<see cref="ProbeRunOptions.Cache"/> is).</summary>
+    [System.Text.Json.Serialization.JsonIgnore] public string? CacheDirectory { get; init; }
 
     /// <summary>The most <see cref="Experiments"/> per K.</summary>
     public const int ExperimentsLimit = 10_000;

@@ -1,53 +1,34 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace TextSSL.Training;
 
 /// <summary>
-/// A run's full resolved configuration, <c>config.json</c> in its output directory: the <see cref="PretrainingOptions"/>
-/// it trains with (snake_case JSON). Loading it gives back the same options, so the run can be repeated exactly.
+/// A training run's full resolved configuration, <c>config.json</c> in its output directory: the
+/// <see cref="PretrainingOptions"/> it trains with (<see cref="ConfigFile"/>, kind <c>pretraining</c>). Loading it gives
+/// back the same options, so the run can be repeated exactly.
 /// </summary>
 internal static class RunConfig
 {
     /// <summary>The file's name inside a run directory.</summary>
-    public const string FileName = "config.json";
+    public const string FileName = ConfigFile.FileName;
+
+    /// <summary>The configuration's kind.</summary>
+    public const string Kind = "pretraining";
 
     /// <summary>Writes <paramref name="options"/> (as a fresh run: <see cref="PretrainingOptions.Resume"/> off) into <paramref name="runDirectory"/>, atomically.</summary>
-    public static void Save(string runDirectory, PretrainingOptions options) =>
-        AtomicFile.WriteAllText(Path.Combine(runDirectory, FileName), ToJson(options with { Resume = false }).ToJsonString(ReadableJson.SnakeCase) + "\n");
+    public static void Save(string runDirectory, PretrainingOptions options) => ConfigFile.Save(runDirectory, options with { Resume = false }, Kind);
 
     /// <summary>The options as a JSON tree (the form <see cref="Save"/> writes).</summary>
-    public static JsonObject ToJson(PretrainingOptions options) =>
-        JsonSerializer.SerializeToNode(options, ReadableJson.SnakeCase)!.AsObject();
+    public static JsonObject ToJson(PretrainingOptions options) => ConfigFile.ToJson(options, Kind);
 
     /// <summary>Reads a configuration file as a JSON tree, for callers that override some of its values before <see cref="FromJson"/>.</summary>
-    /// <exception cref="TextSslException">Missing, unreadable or not a JSON object.</exception>
-    public static JsonObject LoadJson(string path)
-    {
-        if (Directory.Exists(path) && File.Exists(Path.Combine(path, FileName))) path = Path.Combine(path, FileName);
-        if (!File.Exists(path)) throw new TextSslException($"configuration file '{path}' does not exist; give a run's {FileName}.");
-        try { return JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new TextSslException($"'{path}' is not a run configuration (not a JSON object)."); }
-        catch (Exception ex) when (ex is JsonException or IOException or UnauthorizedAccessException)
-        {
-            throw new TextSslException($"cannot read the run configuration '{path}': {ex.Message}", ex);
-        }
-    }
+    /// <exception cref="TextSslException">Missing, unreadable, not a JSON object, or another kind of configuration.</exception>
+    public static JsonObject LoadJson(string path) => ConfigFile.Load(path, Kind);
 
     /// <summary>Options from a JSON tree; values it lacks keep their defaults.</summary>
     /// <exception cref="TextSslException">A value of the wrong type or an unknown name.</exception>
-    public static PretrainingOptions FromJson(JsonObject json, string source)
-    {
-        try
-        {
-            return json.Deserialize<PretrainingOptions>(ReadableJson.SnakeCase)
-                   ?? throw new TextSslException($"'{source}' is not a run configuration.");
-        }
-        catch (Exception ex) when (ex is JsonException or NotSupportedException or InvalidOperationException)
-        {
-            throw new TextSslException($"'{source}' is not a valid run configuration: {ex.Message}", ex);
-        }
-    }
+    public static PretrainingOptions FromJson(JsonObject json, string source) => ConfigFile.FromJson<PretrainingOptions>(json, Kind, source);
 
     /// <summary>Reads a run's configuration file (or a run directory holding one).</summary>
-    public static PretrainingOptions Load(string path) => FromJson(LoadJson(path), path);
+    public static PretrainingOptions Load(string path) => ConfigFile.Read<PretrainingOptions>(path, Kind);
 }

@@ -47,11 +47,16 @@ public class ReadableFilesTests
     }
 
     [Test]
-    public void The_probe_report_shows_the_model_path_relative_to_the_report()
+    public void The_probe_report_names_the_model_from_the_repository_root_or_the_directory_the_probe_ran_in()
     {
-        var model = Path.Combine(_dir, "runs", "m", "best") + " (decoder, 4 layers × 128 dims, task clm)";
-        var line = LabelEfficiencyReport.RelativeModel(model, Path.Combine(_dir, "docs", "results", "x"));
-        Assert.That(line, Is.EqualTo("../../../runs/m/best (decoder, 4 layers × 128 dims, task clm)"));
-        Assert.That(LabelEfficiencyReport.RelativeModel("already/relative (x)", _dir), Is.EqualTo("already/relative (x)"));
+        // a report copied elsewhere in the repository (docs/results) still names the model rightly
+        Directory.CreateDirectory(Path.Combine(_dir, "repo", ".git"));
+        var inRepo = Path.Combine(_dir, "repo", "runs", "m", "best");
+        Assert.That(LabelEfficiencyReport.ModelForReport(inRepo + " (decoder, 4 layers × 128 dims, task clm)", Path.Combine(_dir, "repo", "docs")),
+                    Is.EqualTo("runs/m/best (from the repository root; decoder, 4 layers × 128 dims, task clm)"));
+        var outside = Path.Combine(_dir, "work", "runs", "m", "best");
+        Assert.That(LabelEfficiencyReport.ModelForReport(outside + " (x)", Path.Combine(_dir, "work")), Is.EqualTo("runs/m/best (from the directory the probe ran in; x)"));
+        Assert.That(LabelEfficiencyReport.ModelForReport(outside, Path.Combine(_dir, "elsewhere")), Is.EqualTo("…/m/best"), "no absolute path of this machine");
+        Assert.That(LabelEfficiencyReport.ModelForReport("already/relative (x)", _dir), Is.EqualTo("already/relative (x)"));
     }
 }

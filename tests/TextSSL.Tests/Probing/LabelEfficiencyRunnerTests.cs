@@ -128,7 +128,8 @@ public class LabelEfficiencyRunnerTests
         var output = new StringWriter();
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors });
         var options = new ProbeOptions { SamplesPerLabel = [2, null], Experiments = 2, Baselines = [ProbeMethod.Tfidf], L2Grid = [0.1] };
-        var code = ProbeCommand.Run(console, model, csv, new LabelledColumns(), new SplitOptions(), options, "cpu", Path.Combine(_dir, "out"), CancellationToken.None);
+        var run = new ProbeRunOptions { Model = model, Data = csv, Probe = options, Device = "cpu", Cache = ProbeRunOptions.NoCache, OutputDirectory = Path.Combine(_dir, "out") };
+        var code = ProbeCommand.Run(console, run, CancellationToken.None);
         Assert.That(code, Is.Zero);
         var text = output.ToString();
         Assert.That(text, Does.Contain("pretrained + probe").And.Contain("TF-IDF + probe").And.Contain("all (16)"));

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Text;
+using TextSSL.Cli;
 using TextSSL.Corpora;
-using TextSSL.Corpora.Catalog;
 
 namespace TextSSL.Prep.Commands;
 
@@ -53,6 +53,7 @@ internal sealed class InputOptions
     public InputOptions()
     {
         TextSSL.Cli.OptionFlags.Register(nameof(SourceSpec.HasHeader), "--no-header");
+        TextSSL.Cli.OptionFlags.Register(nameof(CorpusInputs.InputPaths), "input paths");
         Format.AcceptOnlyFromAmong("auto", "text", "jsonl", "csv", "tsv", "parquet", "email");
         Boundary.AcceptOnlyFromAmong("file", "line", "paragraph", "separator");
         Normalize.AcceptOnlyFromAmong("nfc", "nfkc", "none");
@@ -66,45 +67,59 @@ internal sealed class InputOptions
             command.Options.Add(o);
     }
 
-    /// <summary>The sources named on the command line, or the catalog corpus's.</summary>
-    public IReadOnlyList<SourceSpec> Sources(ParseResult pr, Func<SourceSpec, SourceSpec>? adjust = null)
+    /// <summary>What the command line says to read.</summary>
+    public CorpusInputs Read(ParseResult pr)
     {
-        var inputs = pr.GetValue(Inputs) ?? [];
         var corpus = pr.GetValue(Corpus);
-        if (corpus is not null && inputs.Length > 0) throw new TextSslException("pass either input paths or --corpus, not both.");
-        if (corpus is not null)
+        var boundary = Enum.Parse<DocumentBoundary>(pr.GetValue(Boundary)!, ignoreCase: true);
+        return new CorpusInputs
         {
-            // the catalog's recipe, with the document boundary overridable (e.g. paragraphs of moby-dick for a validation split)
-            var given = pr.GetResult(Boundary) is { Implicit: false };
-            return CorpusCatalog.Open(pr.GetValue(Catalog)).Get(corpus).Sources()
-                .Select(s => given ? s with { Boundary = Enum.Parse<DocumentBoundary>(pr.GetValue(Boundary)!, ignoreCase: true), Separator = pr.GetValue(Separator)! } : s)
-                .Select(s => s with { MaxRecordChars = RecordLimit(pr) })
-                .Select(s => adjust is null ? s : adjust(s)).ToList();
-        }
-        if (inputs.Length == 0) throw new TextSslException("no input: pass files or directories, '-' for stdin, or --corpus NAME.");
-        return inputs.Select(path =>
-        {
-            var spec = new SourceSpec(path)
+            InputPaths = pr.GetValue(Inputs) ?? [],
+            Corpus = corpus,
+            Catalog = pr.GetValue(Catalog),
+            Format = pr.GetValue(Format) switch
             {
-                Format = pr.GetValue(Format) switch
-                {
-                    "text" => SourceFormat.Text, "jsonl" => SourceFormat.JsonLines, "csv" => SourceFormat.Csv, "tsv" => SourceFormat.Tsv,
-                    "parquet" => SourceFormat.Parquet, "email" => SourceFormat.Email, _ => SourceFormat.Auto,
-                },
-                Boundary = Enum.Parse<DocumentBoundary>(pr.GetValue(Boundary)!, ignoreCase: true),
-                Separator = pr.GetValue(Separator)!,
-                Field = pr.GetValue(Field)!,
-                HasHeader = !pr.GetValue(NoHeader),
-                Include = pr.GetValue(Include) ?? [],
-                Exclude = pr.GetValue(Exclude) ?? [],
-                MaxRecordChars = RecordLimit(pr),
-            };
-            return adjust is null ? spec : adjust(spec);
-        }).ToList();
+                "text" => SourceFormat.Text, "jsonl" => SourceFormat.JsonLines, "csv" => SourceFormat.Csv, "tsv" => SourceFormat.Tsv,
+                "parquet" => SourceFormat.Parquet, "email" => SourceFormat.Email, _ => SourceFormat.Auto,
+            },
+            // a catalog corpus keeps its recipe's boundary unless one is typed (e.g. paragraphs of moby-dick for a validation split)
+            Boundary = corpus is null || pr.GetResult(Boundary) is { Implicit: false } ? boundary : null,
+            Separator = pr.GetValue(Separator)!,
+            Field = pr.GetValue(Field)!,
+            HasHeader = !pr.GetValue(NoHeader),
+            Include = pr.GetValue(Include) ?? [],
+            Exclude = pr.GetValue(Exclude) ?? [],
+            MaxRecordChars = pr.GetValue(MaxRecordChars),
+        };
     }
 
-    private int RecordLimit(ParseResult pr) =>
-        pr.GetValue(MaxRecordChars) is var n and >= 1 ? n : throw new TextSslException($"--max-record-chars must be at least 1 (got {pr.GetValue(MaxRecordChars)}).");
+    /// <summary>The sources named on the command line, or the catalog corpus's.</summary>
+    public IReadOnlyList<SourceSpec> Sources(ParseResult pr, Func<SourceSpec, SourceSpec>? adjust = null) => Read(pr).Sources(adjust);
+
+    /// <summary>
+    /// Declares which property of <see cref="BuildRunOptions"/> (a build's <c>config.json</c>) each option sets, for
+    /// <c>build --config</c>.
+    /// </summary>
+    public void SetsBuildProperties()
+    {
+        const string inputs = nameof(BuildRunOptions.Inputs), cleaning = nameof(BuildRunOptions.Cleaning);
+        Inputs.Sets(inputs, nameof(CorpusInputs.InputPaths));
+        Corpus.Sets(inputs, nameof(CorpusInputs.Corpus));
+        Catalog.Sets(inputs, nameof(CorpusInputs.Catalog));
+        Format.Sets(inputs, nameof(CorpusInputs.Format));
+        Boundary.Sets(inputs, nameof(CorpusInputs.Boundary));
+        Separator.Sets(inputs, nameof(CorpusInputs.Separator));
+        Field.Sets(inputs, nameof(CorpusInputs.Field));
+        NoHeader.Sets(inputs, nameof(CorpusInputs.HasHeader));
+        Include.Sets(inputs, nameof(CorpusInputs.Include));
+        Exclude.Sets(inputs, nameof(CorpusInputs.Exclude));
+        MaxRecordChars.Sets(inputs, nameof(CorpusInputs.MaxRecordChars));
+        Normalize.Sets(cleaning, nameof(CleaningOptions.Normalization));
+        Lowercase.Sets(cleaning, nameof(CleaningOptions.Lowercase));
+        MinChars.Sets(cleaning, nameof(CleaningOptions.MinChars));
+        MaxChars.Sets(cleaning, nameof(CleaningOptions.MaxChars));
+        OnError.Sets(nameof(BuildRunOptions.OnError));
+    }
 
     public CleaningOptions Cleaning(ParseResult pr) => new()
     {

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Spectre.Console;
 using TextSSL.Corpora;
 
 namespace TextSSL.Prep.Commands;
@@ -21,7 +22,7 @@ internal static class MergeCommand
         var command = new Command("merge",
             "Merge the parts of a build split across machines into one corpus: exact and near duplicates are removed across all parts " +
             "(the first occurrence in input order wins), and the shards and manifest are byte-identical to a single-machine build " +
-            "of the same inputs and options. Crash-safe (--resume).");
+            "of the same inputs and options; the parts' config.json becomes that build's (build --config repeats it). Crash-safe (--resume).");
         command.Arguments.Add(parts);
         foreach (var o in new Option[] { output, resume, force, checkpointSeconds }) command.Options.Add(o);
         command.SetAction(async (ParseResult pr, CancellationToken ct) =>
@@ -34,8 +35,32 @@ internal static class MergeCommand
             };
             var result = await ProgressView.RunAsync("merging", (progress, token) => CorpusBuilder.MergeAsync(options, progress, token), ct);
             Report.Print(result, null);
+            if (SaveBuildConfig(options.Parts, options.OutputDirectory) is { } note) AnsiConsole.MarkupLine($"[grey]note:[/] {Markup.Escape(note)}");
             return 0;
         });
         return command;
+    }
+
+    /// <summary>
+    /// Writes the parts' build configuration into the merged corpus as that of one build of all the inputs into it
+    /// (the merge is byte-identical to that build, so <c>build --config</c> repeats it on one machine). Written only
+    /// when every part has one and they agree; otherwise returns why not.
+    /// </summary>
+    private static string? SaveBuildConfig(IReadOnlyList<string> parts, string outDir)
+    {
+        try
+        {
+            if (parts.FirstOrDefault(p => !BuildRunOptions.HasConfig(p)) is { } bare)
+                return $"'{bare}' has no {ConfigFile.FileName} (a part built before builds wrote one), so the merged corpus has none either.";
+            var whole = parts.Select(p => BuildRunOptions.Load(p) with { Part = null, OutputDirectory = outDir }).ToList();
+            if (whole.Select(c => ConfigFile.ToJson(c with { Resume = false, Force = false }, BuildRunOptions.ConfigKind).ToJsonString()).Distinct().Count() > 1)
+                return $"the parts' {ConfigFile.FileName} files differ in more than their part and output directory, so the merged corpus has none.";
+            whole[0].Save();
+            return null;
+        }
+        catch (TextSslException ex)
+        {
+            return $"the merged corpus has no {ConfigFile.FileName}: {ex.Message}";
+        }
     }
 }
