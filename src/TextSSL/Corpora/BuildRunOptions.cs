@@ -63,6 +63,19 @@ public sealed record BuildRunOptions
     /// <summary>Whether <see cref="Tokenizer"/> asks for a character tokenizer built from the input.</summary>
     [JsonIgnore] public bool BuildsCharTokenizer => Tokenizer == CharTokenizer && !Directory.Exists(Tokenizer);
 
+    /// <summary>
+    /// Checks the numbers that <see cref="CorpusBuilder"/> would refuse, before anything is read or created (a character
+    /// tokenizer is trained from the whole input first, and the output directory is made).
+    /// </summary>
+    /// <exception cref="OptionException">A number out of range, named by its <see cref="BuildOptions"/> property.</exception>
+    public void Validate()
+    {
+        Split.Validate();
+        if (Threads is < 1) throw new OptionException(nameof(BuildOptions.Threads), $"Threads must be at least 1 (got {Threads}).");
+        if (ShardTokens < 1) throw new OptionException(nameof(BuildOptions.ShardTokens), $"ShardTokens must be at least 1 (got {ShardTokens}).");
+        if (BatchChars < 1) throw new OptionException(nameof(BuildOptions.BatchChars), $"BatchChars must be at least 1 (got {BatchChars}).");
+    }
+
     /// <summary>Writes these options (<see cref="Resume"/> and <see cref="Force"/> off) as <c>config.json</c> into <see cref="OutputDirectory"/>, atomically.</summary>
     public void Save() => ConfigFile.Save(OutputDirectory, this with { Resume = false, Force = false }, ConfigKind);
 

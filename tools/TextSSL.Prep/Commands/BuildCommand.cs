@@ -97,6 +97,7 @@ internal static class BuildCommand
     /// <summary>Builds the corpus (or part) <paramref name="run"/> describes and writes its <c>config.json</c> beside the manifest.</summary>
     internal static async Task<int> RunAsync(BuildRunOptions run, CancellationToken ct)
     {
+        run.Validate();
         var interval = CheckpointSeconds.ToInterval(run.CheckpointSeconds, nameof(BuildOptions.CheckpointInterval));
         var share = run.Part is { } partText ? BuildPart.Parse(partText) : null;
         var sources = run.Inputs.Sources();
