@@ -34,8 +34,11 @@ public static class CliHost
     {
         // Ctrl-C cancels the token; commands get time to finish what they write (training saves a checkpoint) before the process is ended.
         var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = TimeSpan.FromMinutes(2) };
-        var rename = programName is not null && programName != RootCommand.ExecutableName;
-        // help and parse errors go through these writers (commands write to the console directly), so they are renamed as a whole
+        var parse = root.Parse(args);
+        // Help, --version and parse errors print through these writers and are renamed as a whole once they are done. A
+        // command's own action writes straight to the console (which flushes every write), so what it streams — generated
+        // text, an interactive prompt, progress — reaches a terminal, file or pipe as it is produced, not at exit.
+        var rename = programName is not null && programName != RootCommand.ExecutableName && !IsCommandAction(parse);
         StringWriter? output = rename ? new StringWriter() : null, error = rename ? new StringWriter() : null;
         if (rename)
         {
@@ -44,7 +47,7 @@ public static class CliHost
         }
         try
         {
-            return await root.Parse(args).InvokeAsync(config);
+            return await parse.InvokeAsync(config);
         }
         catch (Exception ex)
         {
@@ -60,6 +63,10 @@ public static class CliHost
             }
         }
     }
+
+    /// <summary>Whether the parse runs a command's own action (not help, --version or a parse error's report).</summary>
+    internal static bool IsCommandAction(ParseResult parse) =>
+        parse.Errors.Count == 0 && parse.Action is { } action && ReferenceEquals(action, parse.CommandResult.Command.Action);
 
     /// <summary>Prints <paramref name="exception"/> as one line on stderr and returns the exit code for it.</summary>
     public static int Report(Exception exception)
