@@ -51,7 +51,7 @@ public static class CliHost
         }
         catch (Exception ex)
         {
-            return Report(ex);
+            return Report(ex, parse.CommandResult.Command);
         }
         finally
         {
@@ -69,7 +69,9 @@ public static class CliHost
         parse.Errors.Count == 0 && parse.Action is { } action && ReferenceEquals(action, parse.CommandResult.Command.Action);
 
     /// <summary>Prints <paramref name="exception"/> as one line on stderr and returns the exit code for it.</summary>
-    public static int Report(Exception exception)
+    /// <param name="exception">What went wrong.</param>
+    /// <param name="command">The command that ran, whose flags an option error names; null for the common spellings.</param>
+    public static int Report(Exception exception, Command? command = null)
     {
         var ex = Unwrap(exception);
         if (ex is OperationCanceledException)
@@ -79,7 +81,7 @@ public static class CliHost
         }
         if (ex is TextSslException user)
         {
-            WriteError(user);
+            WriteError(user, command);
             return UserError;
         }
         if (Translate(ex) is { } message)
@@ -91,12 +93,12 @@ public static class CliHost
         return InternalError;
     }
 
-    /// <summary>Prints a user-facing error without a stack trace.</summary>
-    public static void WriteError(TextSslException ex)
+    /// <summary>Prints a user-facing error without a stack trace; an option error names <paramref name="command"/>'s flags.</summary>
+    public static void WriteError(TextSslException ex, Command? command = null)
     {
         var message = ex switch
         {
-            OptionException option => option.MessageWith(OptionFlags.For),
+            OptionException option => option.MessageWith(name => OptionFlags.For(name, command)),
             HuggingFaceDirectoryException hf => $"'{hf.Directory}' is a Hugging Face model directory (config.json with safetensors weights), not a TextSSL checkpoint: " +
                                                 $"import it first with `textssl import --format hf {hf.Directory} --out CHECKPOINT` and give CHECKPOINT (train --init-from takes the directory as it is).",
             _ => ex.Message,
