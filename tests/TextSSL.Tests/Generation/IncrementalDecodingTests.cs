@@ -109,6 +109,39 @@ public class IncrementalDecodingTests
     }
 
     [Test]
+    public void Each_token_decodes_a_few_ids_not_the_whole_completion()
+    {
+        // 4,000 tokens with a multi-byte character split across three of them every so often: a whole decode per token
+        // would pass 4,000 × 4,001 / 2 ≈ 8 million ids to Decode
+        var counting = new CountingTokenizer(_bpe);
+        var ids = _bpe.Encode(string.Concat(Enumerable.Repeat("a 世 ", 1000)));
+        using var random = new TorchSharp.torch.Generator(1);
+        var state = new CompletionState(0, 0, "", [], random, counting, ["zz"]);
+        var streamed = new StringBuilder();
+        foreach (var id in ids) streamed.Append(state.Accept(id, null, ids.Length + 1).Text);
+        Assert.That(state.ToCompletion().Text, Is.EqualTo(_bpe.Decode(ids)));
+        Assert.That(counting.DecodedIds, Is.LessThan(4 * ids.Length), $"{ids.Length} tokens");
+    }
+
+    /// <summary>A tokenizer that counts the ids it is asked to decode.</summary>
+    private sealed class CountingTokenizer(TextTokenizer inner) : TextTokenizer
+    {
+        public long DecodedIds { get; private set; }
+        public override string Kind => inner.Kind;
+        public override int VocabSize => inner.VocabSize;
+        public override SpecialTokens Specials => inner.Specials;
+        public override bool DecodesPiecewise => inner.DecodesPiecewise;
+        public override int[] Encode(string text) => inner.Encode(text);
+        public override void Save(string directory) => inner.Save(directory);
+
+        public override string Decode(ReadOnlySpan<int> ids)
+        {
+            DecodedIds += ids.Length;
+            return inner.Decode(ids);
+        }
+    }
+
+    [Test]
     public async Task A_long_generation_gives_the_whole_decode_of_its_tokens()
     {
         TorchRuntime.EnsureLoaded();
