@@ -34,8 +34,11 @@ public static class CliHost
     {
         // Ctrl-C cancels the token; commands get time to finish what they write (training saves a checkpoint) before the process is ended.
         var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = TimeSpan.FromMinutes(2) };
-        var rename = programName is not null && programName != RootCommand.ExecutableName;
-        // help and parse errors go through these writers (commands write to the console directly), so they are renamed as a whole
+        var parse = root.Parse(args);
+        // Help, --version and parse errors print through these writers and are renamed as a whole once they are done. A
+        // command's own action writes straight to the console (which flushes every write), so what it streams — generated
+        // text, an interactive prompt, progress — reaches a terminal, file or pipe as it is produced, not at exit.
+        var rename = programName is not null && programName != RootCommand.ExecutableName && !IsCommandAction(parse);
         StringWriter? output = rename ? new StringWriter() : null, error = rename ? new StringWriter() : null;
         if (rename)
         {
@@ -44,11 +47,11 @@ public static class CliHost
         }
         try
         {
-            return await root.Parse(args).InvokeAsync(config);
+            return await parse.InvokeAsync(config);
         }
         catch (Exception ex)
         {
-            return Report(ex);
+            return Report(ex, parse.CommandResult.Command);
         }
         finally
         {
@@ -61,8 +64,14 @@ public static class CliHost
         }
     }
 
+    /// <summary>Whether the parse runs a command's own action (not help, --version or a parse error's report).</summary>
+    internal static bool IsCommandAction(ParseResult parse) =>
+        parse.Errors.Count == 0 && parse.Action is { } action && ReferenceEquals(action, parse.CommandResult.Command.Action);
+
     /// <summary>Prints <paramref name="exception"/> as one line on stderr and returns the exit code for it.</summary>
-    public static int Report(Exception exception)
+    /// <param name="exception">What went wrong.</param>
+    /// <param name="command">The command that ran, whose flags an option error names; null for the common spellings.</param>
+    public static int Report(Exception exception, Command? command = null)
     {
         var ex = Unwrap(exception);
         if (ex is OperationCanceledException)
@@ -72,7 +81,7 @@ public static class CliHost
         }
         if (ex is TextSslException user)
         {
-            WriteError(user);
+            WriteError(user, command);
             return UserError;
         }
         if (Translate(ex) is { } message)
@@ -84,12 +93,12 @@ public static class CliHost
         return InternalError;
     }
 
-    /// <summary>Prints a user-facing error without a stack trace.</summary>
-    public static void WriteError(TextSslException ex)
+    /// <summary>Prints a user-facing error without a stack trace; an option error names <paramref name="command"/>'s flags.</summary>
+    public static void WriteError(TextSslException ex, Command? command = null)
     {
         var message = ex switch
         {
-            OptionException option => option.MessageWith(OptionFlags.For),
+            OptionException option => option.MessageWith(name => OptionFlags.For(name, command)),
             HuggingFaceDirectoryException hf => $"'{hf.Directory}' is a Hugging Face model directory (config.json with safetensors weights), not a TextSSL checkpoint: " +
                                                 $"import it first with `textssl import --format hf {hf.Directory} --out CHECKPOINT` and give CHECKPOINT (train --init-from takes the directory as it is).",
             _ => ex.Message,

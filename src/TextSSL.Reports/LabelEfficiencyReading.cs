@@ -64,18 +64,16 @@ public static class LabelEfficiencyReading
         if (overTfidf.Count > 0)
             sb.Append(CultureInfo.InvariantCulture, $"Adding the pretrained features to TF-IDF changes its accuracy by {JoinList(overTfidf.Select(g => $"{SignedPoints(g.Gain)} at {LabelText(result, g.k)}").ToList())}. ");
 
-        // 3. Label efficiency: the fewest labels with which the probe comes within a point of the best baseline's best.
+        // 3. Label efficiency: the fewest labels with which the probe comes within a point of the best baseline's best,
+        //    set against the labels that baseline used for it.
         var baselineBest = result.Summaries.Where(s => s.Method is not (ProbeMethod.Pretrained or ProbeMethod.PretrainedTfidf)).MaxBy(s => s.AccuracyMean);
         if (baselineBest is not null)
         {
             var target = baselineBest.AccuracyMean;
             var enough = ks.FirstOrDefault(k => result.Summary(ProbeMethod.Pretrained, k)!.AccuracyMean >= target - 0.01, -1);
-            var bestText = $"{baselineBest.Method.Title()}'s best, {Pct(target)} with {LabelText(result, baselineBest.SamplesPerLabel)}";
+            var bestText = $"{baselineBest.Method.Title()}'s best ({Pct(target)}, with {LabelText(result, baselineBest.SamplesPerLabel)})";
             if (enough != -1)
-            {
-                var p = result.Summary(ProbeMethod.Pretrained, enough)!;
-                sb.Append(CultureInfo.InvariantCulture, $"The probe comes within one point of {bestText} already at {LabelText(result, enough)} ({Pct(p.AccuracyMean)}, {p.TrainExamples:N0} labelled texts against {baselineBest.TrainExamples:N0}). ");
-            }
+                sb.Append(LabelsToMatch(result, result.Summary(ProbeMethod.Pretrained, enough)!, baselineBest, bestText, ks));
             else
             {
                 var bestProbe = ks.Select(k => result.Summary(ProbeMethod.Pretrained, k)!).MaxBy(s => s.AccuracyMean)!;
@@ -89,6 +87,26 @@ public static class LabelEfficiencyReading
         if (shortKs.Count > 0)
             sb.Append(CultureInfo.InvariantCulture, $"At {JoinList(shortKs.Select(k => LabelText(result, k)).ToList())} some class had fewer training examples than asked for, so those points use fewer labels (marked † in the table).");
         return sb.ToString().TrimEnd();
+    }
+
+    /// <summary>
+    /// The sentence on how many labels the probe needs to come within a point of the best baseline's best: fewer than the
+    /// baseline used (how many times fewer), as many (then what the probe scores one step down the curve), or more.
+    /// </summary>
+    private static string LabelsToMatch(ProbeResult result, ProbeSummary probe, ProbeSummary baseline, string bestText, List<int?> ks)
+    {
+        var (needed, used) = (probe.TrainExamples, baseline.TrainExamples);
+        var verb = probe.AccuracyMean >= baseline.AccuracyMean ? "reaches" : "comes within one point of";
+        var reach = $"The probe {verb} {bestText} at {LabelText(result, probe.SamplesPerLabel)} ({Pct(probe.AccuracyMean)})";
+        if (needed < used)
+            return string.Create(CultureInfo.InvariantCulture, $"{reach}: {needed:N0} labelled texts instead of {used:N0}, {(double)used / needed:0.#}× fewer. ");
+        if (needed > used)
+            return string.Create(CultureInfo.InvariantCulture, $"{reach}, so it needs more labels than {baseline.Method.Title()} ({needed:N0} labelled texts against {used:N0}). ");
+        var index = ks.IndexOf(probe.SamplesPerLabel);
+        var fewer = index > 0 ? result.Summary(ProbeMethod.Pretrained, ks[index - 1]) : null;
+        return fewer is null
+            ? $"{reach}, the same labels; no smaller label budget was measured, so whether it needs fewer is open. "
+            : string.Create(CultureInfo.InvariantCulture, $"{reach}, with as many labels and not with fewer: at {LabelText(result, fewer.SamplesPerLabel)} it scores {Pct(fewer.AccuracyMean)}. ");
     }
 
     private sealed record KVerdict(int? K, ProbeMethod Winner, double Score, ProbeMethod? RunnerUp, double Margin, bool Tie);

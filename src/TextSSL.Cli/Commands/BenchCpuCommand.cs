@@ -40,6 +40,8 @@ internal static class BenchCpuCommand
         var size = new Option<int>("--gemm-size") { Description = "n of the n×n matrix product.", DefaultValueFactory = _ => 1024 };
         var outDir = BenchOptions.Out();
         foreach (var o in new Option[] { data, threadCounts, steps, logEvery, repeats, preset, batch, block, size, outDir }) command.Options.Add(o);
+        OptionFlags.Register(command, nameof(OptimizationOptions.BatchSize), "--batch");
+        OptionFlags.Register(command, nameof(OptimizationOptions.BlockSize), "--block");
         command.SetAction(async (pr, ct) =>
         {
             var n = pr.GetValue(steps);
@@ -51,6 +53,15 @@ internal static class BenchCpuCommand
             if (n < 0) throw new TextSslException($"--steps must be 0 or more (got {n}).");
             if (interval < 1) throw new TextSslException($"--log-every must be at least 1 (got {interval}).");
             if (n > 0 && n < 3 * interval) throw new TextSslException($"--steps must be at least 3 × --log-every = {3 * interval} (got {n}) for timed intervals after the first.");
+            // the step rows' options, checked before the matrix products run
+            var recipe = TrainingBenchmarks.QualityRecipe(pr.GetValue(data)!, "", steps: Math.Max(n, 1));
+            recipe = recipe with
+            {
+                Model = recipe.Model with { Preset = pr.GetValue(preset)! },
+                Optimization = recipe.Optimization with { BatchSize = pr.GetValue(batch), BlockSize = pr.GetValue(block) },
+                Evaluation = new EvaluationOptions { EvalEvery = Math.Max(n, 1), EvalBatches = 1, LogEvery = interval },
+            };
+            if (n > 0) recipe.Validate();
             TorchRuntime.EnsureLoaded();
             var threads = (pr.GetValue(threadCounts) is { Length: > 0 } given ? given : [1, torch.get_num_threads()]).Distinct().ToArray();
             foreach (var t in threads) OptionException.CheckRange("Threads", t, 1, 4096);
@@ -73,14 +84,6 @@ internal static class BenchCpuCommand
             if (n == 0) return 0;
 
             // 2) steps: bare loop and trainer, every configuration alternating within a round
-            var recipe = TrainingBenchmarks.QualityRecipe(pr.GetValue(data)!, "", steps: n);
-            recipe = recipe with
-            {
-                Model = recipe.Model with { Preset = pr.GetValue(preset)! },
-                Optimization = recipe.Optimization with { BatchSize = pr.GetValue(batch), BlockSize = pr.GetValue(block) },
-                Evaluation = new EvaluationOptions { EvalEvery = n, EvalBatches = 1, LogEvery = interval },
-            };
-            recipe.Validate();
             var o = recipe.Optimization;
             var dataset = TrainingData.Load(pr.GetValue(data)!, "char", 0.1);
             var config = recipe.ModelConfig(ModelKind.Decoder, dataset.Tokenizer.VocabSize);

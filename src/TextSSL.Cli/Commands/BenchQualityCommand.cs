@@ -44,7 +44,7 @@ internal static class BenchQualityCommand
             var table = new Table().Border(TableBorder.Rounded).AddColumn("measure").AddColumn("value");
             string F(double v, string f) => v.ToString(f, CultureInfo.InvariantCulture);
             table.AddRow("validation loss (whole split, windows of 64)", $"[bold]{F(loss, "F4")}[/]");
-            table.AddRow("perplexity", F(result.FinalEvaluation.Perplexity, "F3"));
+            if (result.FinalEvaluation.Perplexity is { } perplexity) table.AddRow("perplexity", F(perplexity, "F3"));
             table.AddRow("target", $"≤ {F(TrainingBenchmarks.TargetLoss, "F3")} {(ok ? "[green]met[/]" : "[red]missed[/]")}");
             table.AddRow("plain PyTorch, same recipe", F(TrainingBenchmarks.ReferenceLoss, "F3"));
             table.AddRow("steps / parameters", $"{result.Step} / {result.ParameterCount:N0}");

@@ -2,6 +2,7 @@ using System.CommandLine;
 using TextSSL.Benchmarks;
 using TextSSL.Modeling;
 using TextSSL.Runtime;
+using TextSSL.Training;
 using TextSSL.Training.Optimization;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -47,6 +48,8 @@ internal static class BenchTrainCommand
             "prints ms/step, tokens/s, MFU and device memory, and writes bench-train.csv/.md. Data loading is not included.");
         foreach (var o in new Option[] { presets, device, dtypes, variants, batch, block, untied, warmup, repeats, threads, peak, noTf32, seed, outDir })
             cmd.Options.Add(o);
+        OptionFlags.Register(cmd, nameof(OptimizationOptions.BatchSize), "--batch");
+        OptionFlags.Register(cmd, nameof(OptimizationOptions.BlockSize), "--block");
         cmd.SetAction((ParseResult pr, CancellationToken ct) => Task.Run(() =>
         {
             CommonOptions.ApplyThreads(pr.GetValue(threads));

@@ -37,6 +37,8 @@ internal static class BenchTrainOverheadCommand
         var threads = CommonOptions.Threads();
         var outDir = BenchOptions.Out();
         foreach (var o in new Option[] { data, tokenizer, preset, batch, block, dtype, padVocab, untied, steps, logEvery, repeats, device, threads, outDir }) command.Options.Add(o);
+        OptionFlags.Register(command, nameof(OptimizationOptions.BatchSize), "--batch");
+        OptionFlags.Register(command, nameof(OptimizationOptions.BlockSize), "--block");
         command.SetAction(async (pr, ct) =>
         {
             CommonOptions.ApplyThreads(pr.GetValue(threads));

@@ -15,7 +15,8 @@ internal static class EvalCommand
             "Score a checkpoint on data. Validation loss is defined as the mean cross-entropy (nats) over every token of the validation split, " +
             "read in consecutive non-overlapping windows of the block size: each window predicts its next tokens from the ones before it inside the " +
             "window, so every token except the split's first is predicted exactly once. Perplexity is exp(loss). For masked-LM checkpoints the mean " +
-            "is over the positions chosen by fixed evaluation masks (seeded, 15%), and masked-token accuracy is reported too. " +
+            "is over the positions chosen by fixed evaluation masks (seeded, 15%), and masked-token accuracy is reported too. For contrastive checkpoints " +
+            "the loss is InfoNCE per text over consecutive texts of the split in batches (no perplexity). " +
             "Plain text is encoded with the checkpoint's tokenizer and split by position as in training (the last --val-fraction).");
         var model = new Option<string>("--model") { Description = "A checkpoint directory, or a run directory (its best/, else last/).", Required = true };
         var data = new Option<string>("--data") { Description = "A .txt file, a directory of .txt files, or a token-shard directory.", Required = true };
@@ -46,9 +47,9 @@ internal static class EvalCommand
             table.AddRow("checkpoint", Markup.Escape(r.Checkpoint));
             table.AddRow("data", Markup.Escape(r.Data));
             table.AddRow("task / block", $"{r.Task} / {r.BlockSize}");
-            table.AddRow("predicted tokens", r.Result.Tokens.ToString("N0", CultureInfo.InvariantCulture));
-            table.AddRow($"{Markup.Escape(pr.GetValue(split)!)} loss", F(r.Result.Loss, "F4"));
-            table.AddRow("perplexity", F(r.Result.Perplexity, "F3"));
+            table.AddRow(r.Result.Unit == EvaluationUnit.Token ? "predicted tokens" : "texts", r.Result.Tokens.ToString("N0", CultureInfo.InvariantCulture));
+            table.AddRow($"{Markup.Escape(pr.GetValue(split)!)} loss{(r.Result.Unit == EvaluationUnit.Text ? " (InfoNCE per text)" : "")}", F(r.Result.Loss, "F4"));
+            if (r.Result.Perplexity is { } perplexity) table.AddRow("perplexity", F(perplexity, "F3"));
             if (r.Result.Accuracy is { } a) table.AddRow("masked-token accuracy", F(a * 100, "F2") + "%");
             AnsiConsole.Write(table);
             return Task.FromResult(0);

@@ -163,7 +163,7 @@ internal static class TrainCommand
                 AnsiConsole.MarkupLine($"[yellow]stopped at step {result.Step}[/]; checkpoint written to {Markup.Escape(result.LastCheckpoint)}. Continue with the same command plus --resume.");
                 return ct.IsCancellationRequested ? 130 : 0;
             }
-            var summary = result.FinalEvaluation is { } ev ? $"final val loss {ev.Loss:F4} (perplexity {ev.Perplexity:F2})" : "done";
+            var summary = result.FinalEvaluation is { } ev ? ev.Describe("final val loss") : "done";
             AnsiConsole.MarkupLine($"[green]{Markup.Escape(summary)}[/]; best {result.BestValidationLoss:F4} in {Markup.Escape(result.BestCheckpoint ?? "-")}; " +
                                    $"{result.MillisecondsPerStep:F1} ms/step; metrics in {Markup.Escape(result.MetricsFile)}.");
             return 0;

@@ -1,7 +1,6 @@
 using System.Diagnostics;
-using System.Runtime.ExceptionServices;
+using System.Runtime.CompilerServices;
 using System.Text;
-using System.Threading.Channels;
 using TextSSL.Corpora.Internal;
 using TextSSL.Tokenization;
 
@@ -133,75 +132,47 @@ public static partial class CorpusBuilder
             // with one file every part reads all of it: only part 1 reports its unreadable records, so the merge counts them once
             var readerErrors = byRecord && part.Index != 1 ? new CorpusErrors(o.OnError) : s.Errors;
 
-            var channel = Channel.CreateBounded<List<(int File, long Ordinal, RawDocument Doc)>>(new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true });
-            using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            Exception? readFailure = null;
-            var producer = Task.Run(async () =>
-            {
-                try
-                {
-                    var batch = new List<(int, long, RawDocument)>();
-                    long chars = 0;
-                    foreach (var i in mine)
-                    {
-                        long ordinal = 0;
-                        await foreach (var doc in CorpusReader.ReadAsync([files[i]], readerErrors, s.Counter, cts.Token).ConfigureAwait(false))
-                        {
-                            var k = ordinal++;
-                            if (byRecord && !part.OwnsRecord(k)) continue;
-                            batch.Add((i, k, doc));
-                            chars += doc.Text.Length;
-                            if (chars < o.BatchChars && batch.Count < 65536) continue;
-                            await channel.Writer.WriteAsync(batch, cts.Token).ConfigureAwait(false);
-                            batch = [];
-                            chars = 0;
-                        }
-                    }
-                    if (batch.Count > 0) await channel.Writer.WriteAsync(batch, cts.Token).ConfigureAwait(false);
-                }
-                catch (Exception ex) { readFailure = ex; }
-                finally { channel.Writer.TryComplete(); }
-            }, CancellationToken.None);
-
             var path = Path.Combine(work, PartDocuments.FileName);
             var parallel = new ParallelOptions { MaxDegreeOfParallelism = o.Threads, CancellationToken = ct };
             var sinceCheckpoint = Stopwatch.StartNew();
-            var heap = new HeapCeiling(HeapAllowance(o));
             long done = 0;
-            try
+            await using var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read, 1 << 20);
+            var keep = checkpoint?.DocumentBytes ?? 0;
+            if (stream.Length < keep)
+                throw new OptionException(nameof(BuildOptions.Resume), $"cannot resume: '{path}' is shorter than its checkpoint. Run again without Resume.");
+            stream.SetLength(keep); // drop whatever was written after the checkpoint
+            stream.Seek(0, SeekOrigin.End);
+            using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
+            await ReadInBatchesAsync(o, Mine, batch =>
             {
-                await using var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read, 1 << 20);
-                var keep = checkpoint?.DocumentBytes ?? 0;
-                if (stream.Length < keep)
-                    throw new OptionException(nameof(BuildOptions.Resume), $"cannot resume: '{path}' is shorter than its checkpoint. Run again without Resume.");
-                stream.SetLength(keep); // drop whatever was written after the checkpoint
-                stream.Seek(0, SeekOrigin.End);
-                using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
-                await foreach (var batch in channel.Reader.ReadAllAsync(ct).ConfigureAwait(false))
+                ProcessBatch(batch, done, writer, parallel);
+                done += batch.Count;
+                if (done > _resumeFrom && sinceCheckpoint.Elapsed >= o.CheckpointInterval)
                 {
-                    ProcessBatch(batch, done, writer, parallel);
-                    done += batch.Count;
-                    heap.Check();
-                    if (done > _resumeFrom && sinceCheckpoint.Elapsed >= o.CheckpointInterval)
-                    {
-                        writer.Flush();
-                        stream.Flush(flushToDisk: true);
-                        new PartCheckpoint(buildId, part.Index, part.Count, done, Records, stream.Position) { Inputs = s.Inputs }.Save(work);
-                        sinceCheckpoint.Restart();
-                    }
-                    progress?.Report(new BuildProgress(s.Counter.Bytes, s.TotalBytes, done, Records, 0, done < _resumeFrom));
+                    writer.Flush();
+                    stream.Flush(flushToDisk: true);
+                    new PartCheckpoint(buildId, part.Index, part.Count, done, Records, stream.Position) { Inputs = s.Inputs }.Save(work);
+                    sinceCheckpoint.Restart();
                 }
-                writer.Flush();
-                stream.Flush(flushToDisk: true);
-            }
-            catch
+                progress?.Report(new BuildProgress(s.Counter.Bytes, s.TotalBytes, done, Records, 0, done < _resumeFrom));
+            }, ct).ConfigureAwait(false);
+            writer.Flush();
+            stream.Flush(flushToDisk: true);
+
+            // this part's documents with their input file and position in it
+            async IAsyncEnumerable<((int File, long Ordinal, RawDocument Doc), int)> Mine([EnumeratorCancellation] CancellationToken token)
             {
-                await cts.CancelAsync().ConfigureAwait(false);
-                await producer.ConfigureAwait(false);
-                throw;
+                foreach (var i in mine)
+                {
+                    long ordinal = 0;
+                    await foreach (var doc in CorpusReader.ReadAsync([files[i]], readerErrors, s.Counter, token).ConfigureAwait(false))
+                    {
+                        var k = ordinal++;
+                        if (byRecord && !part.OwnsRecord(k)) continue;
+                        yield return ((i, k, doc), doc.Text.Length);
+                    }
+                }
             }
-            await producer.ConfigureAwait(false);
-            if (readFailure is not null) ExceptionDispatchInfo.Throw(readFailure);
         }
 
         private void ProcessBatch(List<(int File, long Ordinal, RawDocument Doc)> batch, long first, BinaryWriter writer, ParallelOptions parallel)

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 using System.Security.Cryptography;
 using System.Text;
@@ -94,19 +95,50 @@ public static partial class CorpusBuilder
     private static async Task RunAsync(RunState s, ShardWriter writer, string work, string hash, IProgress<BuildProgress>? progress, CancellationToken ct)
     {
         var o = s.Options;
-        var channel = Channel.CreateBounded<List<RawDocument>>(new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true });
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = o.Threads, CancellationToken = ct };
+        var sinceCheckpoint = Stopwatch.StartNew();
+        long done = 0;
+        await ReadInBatchesAsync(o, Documents, batch =>
+        {
+            ProcessBatch(s, writer, batch, done, parallel);
+            done += batch.Count;
+            if (done > s.ResumeFrom && sinceCheckpoint.Elapsed >= o.CheckpointInterval)
+            {
+                new BuildCheckpoint(hash, done, writer.Checkpoint(), s.Untokenizable.Count, s.Untokenizable.First.ToList()) { Inputs = s.Inputs }.Save(work);
+                sinceCheckpoint.Restart();
+            }
+            progress?.Report(new BuildProgress(s.Counter.Bytes, s.TotalBytes, done, s.Kept, writer.Tokens, done < s.ResumeFrom));
+        }, ct).ConfigureAwait(false);
+
+        async IAsyncEnumerable<(RawDocument, int)> Documents([EnumeratorCancellation] CancellationToken token)
+        {
+            await foreach (var doc in CorpusReader.ReadAsync(s.Files, s.Errors, s.Counter, token).ConfigureAwait(false))
+                yield return (doc, doc.Text.Length);
+        }
+    }
+
+    /// <summary>
+    /// The read loop of a build and of a build part: reads items on a background task into batches of about
+    /// <see cref="BuildOptions.BatchChars"/> characters (at most 65,536 items), two batches ahead, and hands each batch
+    /// to <paramref name="consume"/> in input order, checking the heap ceiling after each. A failure while consuming stops
+    /// the reader before it is rethrown; a read failure is rethrown once the batches read before it are consumed.
+    /// </summary>
+    private static async Task ReadInBatchesAsync<T>(BuildOptions o, Func<CancellationToken, IAsyncEnumerable<(T Item, int Chars)>> read,
+                                                    Action<List<T>> consume, CancellationToken ct)
+    {
+        var channel = Channel.CreateBounded<List<T>>(new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true });
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         Exception? readFailure = null;
         var producer = Task.Run(async () =>
         {
             try
             {
-                var batch = new List<RawDocument>();
+                var batch = new List<T>();
                 long chars = 0;
-                await foreach (var doc in CorpusReader.ReadAsync(s.Files, s.Errors, s.Counter, cts.Token).ConfigureAwait(false))
+                await foreach (var (item, length) in read(cts.Token).ConfigureAwait(false))
                 {
-                    batch.Add(doc);
-                    chars += doc.Text.Length;
+                    batch.Add(item);
+                    chars += length;
                     if (chars < o.BatchChars && batch.Count < 65536) continue;
                     await channel.Writer.WriteAsync(batch, cts.Token).ConfigureAwait(false);
                     batch = [];
@@ -118,23 +150,13 @@ public static partial class CorpusBuilder
             finally { channel.Writer.TryComplete(); }
         }, CancellationToken.None);
 
-        var parallel = new ParallelOptions { MaxDegreeOfParallelism = o.Threads, CancellationToken = ct };
-        var sinceCheckpoint = Stopwatch.StartNew();
         var heap = new HeapCeiling(HeapAllowance(o));
-        long done = 0;
         try
         {
             await foreach (var batch in channel.Reader.ReadAllAsync(ct).ConfigureAwait(false))
             {
-                ProcessBatch(s, writer, batch, done, parallel);
-                done += batch.Count;
+                consume(batch);
                 heap.Check();
-                if (done > s.ResumeFrom && sinceCheckpoint.Elapsed >= o.CheckpointInterval)
-                {
-                    new BuildCheckpoint(hash, done, writer.Checkpoint(), s.Untokenizable.Count, s.Untokenizable.First.ToList()) { Inputs = s.Inputs }.Save(work);
-                    sinceCheckpoint.Restart();
-                }
-                progress?.Report(new BuildProgress(s.Counter.Bytes, s.TotalBytes, done, s.Kept, writer.Tokens, done < s.ResumeFrom));
             }
         }
         catch

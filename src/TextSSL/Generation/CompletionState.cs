@@ -6,10 +6,11 @@ namespace TextSSL.Generation;
 internal sealed class CompletionState
 {
     private readonly List<int> _generated = [];
+    private readonly IncrementalDecoder _text;
     private readonly StopSequenceFilter _filter;
     private FinishReason _reason;
 
-    public CompletionState(int promptIndex, int sampleIndex, string prompt, int[] promptIds, TorchSharp.torch.Generator random, IReadOnlyList<string> stops)
+    public CompletionState(int promptIndex, int sampleIndex, string prompt, int[] promptIds, TorchSharp.torch.Generator random, TextTokenizer tokenizer, IReadOnlyList<string> stops)
     {
         PromptIndex = promptIndex;
         SampleIndex = sampleIndex;
@@ -17,7 +18,8 @@ internal sealed class CompletionState
         PromptTokens = promptIds.Length;
         Context = [.. promptIds];
         Random = random;
-        _filter = new StopSequenceFilter(stops);
+        _text = new IncrementalDecoder(tokenizer);
+        _filter = new StopSequenceFilter(_text, stops);
     }
 
     public int PromptIndex { get; }
@@ -34,7 +36,7 @@ internal sealed class CompletionState
     public bool Finished { get; private set; }
 
     /// <summary>Takes the next token and says what text it releases.</summary>
-    public TokenGenerated Accept(int token, TextTokenizer tokenizer, int? endOfText, int maxNewTokens)
+    public TokenGenerated Accept(int token, int? endOfText, int maxNewTokens)
     {
         _generated.Add(token);
         Context.Add(token);
@@ -46,8 +48,9 @@ internal sealed class CompletionState
         }
         else
         {
-            // Decoding the whole completion each step keeps multi-token characters and stop strings whole.
-            var (text, stopped) = _filter.Update(tokenizer.Decode(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_generated)));
+            // The decoder keeps characters split across tokens whole; the filter keeps stop strings whole.
+            _text.Add(token);
+            var (text, stopped) = _filter.Update();
             released = text;
             if (stopped) Finish(FinishReason.Stop);
             else if (_generated.Count >= maxNewTokens)

@@ -95,7 +95,7 @@ public sealed class TextGenerator
                 for (var s = 0; s < options.NumSamples; s++)
                 {
                     var sample = options.SampleOffset + s;
-                    rows.Add(new CompletionState(p, sample, prompts[p], ids, new TorchSharp.torch.Generator(SampleSeed(seed, sample)), options.StopSequences));
+                    rows.Add(new CompletionState(p, sample, prompts[p], ids, new TorchSharp.torch.Generator(SampleSeed(seed, sample)), Tokenizer, options.StopSequences));
                 }
             }
             Model.eval();
@@ -113,7 +113,7 @@ public sealed class TextGenerator
                     firstToken ??= clock.Elapsed;
                     var events = new List<TokenGenerated>(next.Length);
                     for (var i = 0; i < next.Length; i++)
-                        events.Add(batch.Rows[i].Accept(next[i], Tokenizer, endOfText, options.MaxNewTokens));
+                        events.Add(batch.Rows[i].Accept(next[i], endOfText, options.MaxNewTokens));
                     foreach (var e in events) yield return e;
                     batch.DropFinished();
                 }

@@ -57,6 +57,25 @@ internal sealed class ConfigJson
         return v;
     }
 
+    /// <summary>
+    /// A token-id field (<c>eos_token_id</c>, ...): one id, or a list of ids (newer configs give several end ids); null
+    /// when absent or null.
+    /// </summary>
+    public IReadOnlyList<int>? TokenIds(string name)
+    {
+        var n = _o[name];
+        if (n is null || n.GetValueKind() == JsonValueKind.Null) return null;
+        var items = n is JsonArray a ? a.ToList() : [n];
+        var ids = new List<int>(items.Count);
+        foreach (var item in items)
+        {
+            if (item is null || item.GetValueKind() != JsonValueKind.Number || !int.TryParse(item.ToJsonString(), out var id) || id < 0)
+                throw new TextSslException($"{Field(name)} must be a token id (an integer of at least 0) or a list of them (got {n.ToJsonString()}).");
+            ids.Add(id);
+        }
+        return ids;
+    }
+
     /// <summary>A finite number field; <paramref name="fallback"/> when absent.</summary>
     public double Num(string name, double fallback)
     {

@@ -69,9 +69,10 @@ public static class HuggingFaceImport
             throw new TextSslException($"{json.Field("model_type")} is '{modelType ?? "(missing)"}' (architectures: {json.Architectures}); " +
                                        (why is not null ? $"that is {why}." : $"TextSSL imports {string.Join(" and ", ModelTypes)} only."));
         }
-        var tokenizer = ReadTokenizer(directory, notes);
+        var (tokenizer, tokenizerSource) = ReadTokenizer(directory, notes);
         if (tokenizer.VocabSize > config.VocabSize)
             throw new TextSslException($"the tokenizer in '{directory}' has {tokenizer.VocabSize} ids but {json.Field("vocab_size")} is {config.VocabSize}.");
+        CheckSpecialTokenIds(json, tokenizer, tokenizerSource, encoder is not null);
         TorchRuntime.EnsureLoaded();
         var weights = HuggingFaceWeights.Read(directory);
         try
@@ -88,23 +89,67 @@ public static class HuggingFaceImport
         return new HuggingFaceImportResult(Path.GetFullPath(checkpointDirectory), config, tokenizer.Kind, notes);
     }
 
-    private static TextTokenizer ReadTokenizer(string directory, List<string> notes)
+    /// <summary>
+    /// The special-token ids config.json states against the tokenizer's own, with the pairing the export writes: decoder
+    /// eos = end-of-text and bos = begin-of-text (else end-of-text, as GPT-2); encoder pad, bos = [CLS]/&lt;s&gt;,
+    /// eos = [SEP]/&lt;/s&gt; and mask. An id either side leaves out is accepted (transformers allows absent ids); two
+    /// different ids are refused, since generation, padding or masking would then use the wrong token.
+    /// </summary>
+    private static void CheckSpecialTokenIds(ConfigJson json, TextTokenizer tokenizer, string tokenizerSource, bool encoder)
+    {
+        var s = tokenizer.Specials;
+        (string Field, int? Id, SpecialTokenRole Role)[] pairs = encoder
+            ?
+            [
+                ("pad_token_id", s.IdOf(SpecialTokenRole.Pad), SpecialTokenRole.Pad),
+                ("bos_token_id", s.IdOf(SpecialTokenRole.Cls), SpecialTokenRole.Cls),
+                ("eos_token_id", s.IdOf(SpecialTokenRole.Sep), SpecialTokenRole.Sep),
+                ("mask_token_id", s.IdOf(SpecialTokenRole.Mask), SpecialTokenRole.Mask),
+            ]
+            :
+            [
+                ("pad_token_id", s.IdOf(SpecialTokenRole.Pad), SpecialTokenRole.Pad),
+                ("bos_token_id", s.IdOf(SpecialTokenRole.BeginOfText) ?? s.IdOf(SpecialTokenRole.EndOfText),
+                    s.IdOf(SpecialTokenRole.BeginOfText) is null ? SpecialTokenRole.EndOfText : SpecialTokenRole.BeginOfText),
+                ("eos_token_id", s.IdOf(SpecialTokenRole.EndOfText), SpecialTokenRole.EndOfText),
+            ];
+        foreach (var (field, id, role) in pairs)
+        {
+            if (id is not { } tokenizerId || json.TokenIds(field) is not { } configIds || configIds.Contains(tokenizerId)) continue;
+            var token = s.All.First(t => t.Id == tokenizerId).Text;
+            var stated = configIds.Count == 1 ? $"{configIds[0]}" : $"[{string.Join(", ", configIds)}]";
+            throw new TextSslException($"{json.Field(field)} is {stated} but {tokenizerSource} has its {RoleName(role)} token '{token}' at id {tokenizerId}; " +
+                                       "the two files must agree (fix config.json or the tokenizer, or remove the field).");
+        }
+    }
+
+    private static string RoleName(SpecialTokenRole role) => role switch
+    {
+        SpecialTokenRole.Pad => "padding",
+        SpecialTokenRole.Cls => "start ([CLS]/<s>)",
+        SpecialTokenRole.Sep => "end ([SEP]/</s>)",
+        SpecialTokenRole.Mask => "mask",
+        SpecialTokenRole.BeginOfText => "begin-of-text",
+        _ => "end-of-text",
+    };
+
+    private static (TextTokenizer Tokenizer, string Source) ReadTokenizer(string directory, List<string> notes)
     {
         // Hugging Face's tokenizer.json first (byte-level BPE or WordPiece); older GPT-2 directories have only vocab.json + merges.txt;
         // an exported directory whose tokenizer has no Hugging Face form TextSSL reads (a character tokenizer) carries TextSSL's own copy.
         var copy = Path.Combine(directory, HuggingFaceExport.TokenizerCopy);
         if (File.Exists(Path.Combine(directory, HuggingFaceTokenizerFormat.TokenizerFile)))
         {
-            try { return HuggingFaceTokenizerFormat.Read(directory); }
+            try { return (HuggingFaceTokenizerFormat.Read(directory), Path.Combine(directory, HuggingFaceTokenizerFormat.TokenizerFile)); }
             catch (TextSslException ex) when (Directory.Exists(copy))
             {
                 notes.Add($"the tokenizer comes from {HuggingFaceExport.TokenizerCopy}/ (TextSSL reads its tokenizer.json only partly: {ex.Message.TrimEnd('.')}).");
-                return TokenizerStore.Load(copy);
+                return (TokenizerStore.Load(copy), copy + Path.DirectorySeparatorChar);
             }
         }
         if (File.Exists(Path.Combine(directory, VocabMergesTokenizer.VocabFile)) && File.Exists(Path.Combine(directory, VocabMergesTokenizer.MergesFile)))
-            return VocabMergesTokenizer.FromDirectory(directory);
-        if (Directory.Exists(copy)) return TokenizerStore.Load(copy);
+            return (VocabMergesTokenizer.FromDirectory(directory), Path.Combine(directory, VocabMergesTokenizer.VocabFile));
+        if (Directory.Exists(copy)) return (TokenizerStore.Load(copy), copy + Path.DirectorySeparatorChar);
         var missing = string.Join(" and ", new[] { VocabMergesTokenizer.VocabFile, VocabMergesTokenizer.MergesFile }.Where(f => !File.Exists(Path.Combine(directory, f))));
         throw new TextSslException($"'{directory}' is missing {HuggingFaceTokenizerFormat.TokenizerFile} and {missing}: TextSSL reads a tokenizer from tokenizer.json (byte-level BPE or WordPiece) or from vocab.json + merges.txt.");
     }

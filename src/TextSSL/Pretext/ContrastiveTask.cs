@@ -60,7 +60,13 @@ public sealed class ContrastiveTask : IPretextTask
     public ModelKind ModelKind { get; }
 
     /// <inheritdoc/>
+    /// <remarks>No accuracy: evaluation runs without dropout, so a text's two views are the same vector and in-batch
+    /// retrieval of its positive would be right for every text that is not repeated in its batch.</remarks>
     public bool ReportsAccuracy => false;
+
+    /// <inheritdoc/>
+    /// <remarks>Texts: the loss is InfoNCE per text, which has no perplexity.</remarks>
+    public Training.EvaluationUnit EvaluationUnit => Training.EvaluationUnit.Text;
 
     /// <summary>Temperature and pooling.</summary>
     public ContrastiveOptions Options { get; }

@@ -22,6 +22,9 @@ public interface IPretextTask
     /// <summary>Whether <see cref="PretextOutput.Correct"/> is meaningful (masked-token accuracy for masked-LM).</summary>
     bool ReportsAccuracy { get; }
 
+    /// <summary>What the evaluation loss is averaged over: tokens (the default; a cross-entropy with a perplexity) or texts (contrastive).</summary>
+    Training.EvaluationUnit EvaluationUnit => Training.EvaluationUnit.Token;
+
     /// <summary>Checks that <paramref name="stream"/> can feed windows of <paramref name="blockSize"/> positions.</summary>
     /// <param name="stream">The stream.</param>
     /// <param name="blockSize">Positions per sequence.</param>

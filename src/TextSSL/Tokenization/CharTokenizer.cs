@@ -85,6 +85,9 @@ public sealed class CharTokenizer : TextTokenizer
         $"'{s}' (U+{char.ConvertToUtf32(s, 0):X4})";
 
     /// <inheritdoc/>
+    public override bool DecodesPiecewise => true;
+
+    /// <inheritdoc/>
     public override string Decode(ReadOnlySpan<int> ids)
     {
         var sb = new StringBuilder(ids.Length);

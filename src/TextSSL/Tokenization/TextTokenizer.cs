@@ -25,6 +25,15 @@ public abstract class TextTokenizer
     /// <summary>Decodes ids to text.</summary>
     public abstract string Decode(ReadOnlySpan<int> ids);
 
+    /// <summary>
+    /// Gets whether decoding can be done piece by piece: <c>Decode(a + b)</c> equals <c>Decode(a) + Decode(b)</c> whenever
+    /// <c>Decode(a)</c> does not end in U+FFFD (so <c>a</c> ends on a whole character). Generation then decodes each new
+    /// token with the few before it instead of the whole completion.
+    /// </summary>
+    /// <remarks>True for tokenizers that decode to characters or bytes and join them (character, byte-level BPE,
+    /// tiktoken); false (the default) for any other, such as WordPiece, which puts spaces between words.</remarks>
+    public virtual bool DecodesPiecewise => false;
+
     /// <summary>Writes the tokenizer's files to <paramref name="directory"/> (created if needed).</summary>
     public abstract void Save(string directory);
 

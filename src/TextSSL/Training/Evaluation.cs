@@ -7,13 +7,32 @@ using static TorchSharp.torch;
 namespace TextSSL.Training;
 
 /// <summary>The outcome of an evaluation.</summary>
-/// <param name="Loss">Mean cross-entropy (nats) per predicted token.</param>
-/// <param name="Tokens">Number of predicted tokens the mean is over.</param>
+/// <param name="Loss">Mean loss (nats) per predicted token, or per text for a contrastive task (InfoNCE).</param>
+/// <param name="Tokens">Number of predicted tokens (texts, for a contrastive task) the mean is over.</param>
 /// <param name="Accuracy">Fraction of predicted tokens whose arg-max is right (masked-LM), or null.</param>
-public sealed record EvaluationResult(double Loss, long Tokens, double? Accuracy)
+/// <param name="Unit">What <paramref name="Loss"/> is averaged over; perplexity exists only per token.</param>
+public sealed record EvaluationResult(double Loss, long Tokens, double? Accuracy, EvaluationUnit Unit = EvaluationUnit.Token)
 {
-    /// <summary>exp(loss).</summary>
-    public double Perplexity => Math.Exp(Loss);
+    /// <summary>exp(loss) for a loss per predicted token; null for a contrastive loss, for which it means nothing.</summary>
+    public double? Perplexity => Unit == EvaluationUnit.Token ? Math.Exp(Loss) : null;
+
+    /// <summary>"tokens" or "texts": what <see cref="Tokens"/> counts, for messages.</summary>
+    public string CountName => Unit == EvaluationUnit.Token ? "tokens" : "texts";
+
+    /// <summary>The loss named for people: "val loss 2.1 (perplexity 8.2)" or "val loss 1.3 (InfoNCE per text)".</summary>
+    public string Describe(string prefix = "val loss") => Perplexity is { } p
+        ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{prefix} {Loss:F4} (perplexity {p:F2})")
+        : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{prefix} {Loss:F4} (InfoNCE per text)");
+}
+
+/// <summary>What an evaluation loss is averaged over.</summary>
+public enum EvaluationUnit
+{
+    /// <summary>Predicted tokens (next-token, masked-LM): the loss is a cross-entropy per token, with a perplexity.</summary>
+    Token,
+
+    /// <summary>Texts of a contrastive batch: the loss is InfoNCE per text; perplexity does not apply.</summary>
+    Text,
 }
 
 /// <summary>Scores a model on a token stream with a task's evaluation batches.</summary>
@@ -81,7 +100,7 @@ internal static class Evaluation
             if (tokens == 0) throw new TextSslException("evaluation found no tokens to predict; the split is too small for this block size.");
             var loss = lossTotal.item<double>() / tokens;
             double? accuracy = task.ReportsAccuracy ? (double)correctTotal.item<long>() / tokens : null;
-            return new EvaluationResult(loss, tokens, accuracy);
+            return new EvaluationResult(loss, tokens, accuracy, task.EvaluationUnit);
         }
         finally
         {

@@ -295,7 +295,7 @@ public sealed class PretrainingRun : IDisposable
         };
         r.Metrics.Write(row);
         Report(r, TrainingUpdateKind.Eval, s.Step,
-            $"eval step {s.Step}: val loss {ev.Loss:F4}, perplexity {ev.Perplexity:F2}{(ev.Accuracy is { } a ? $", masked accuracy {a:P1}" : "")} over {ev.Tokens:N0} tokens", row);
+            $"eval step {s.Step}: {ev.Describe()}{(ev.Accuracy is { } a ? $", masked accuracy {a:P1}" : "")} over {ev.Tokens:N0} {ev.CountName}", row);
         if (s.Best is null || ev.Loss < s.Best)
         {
             (s.Best, s.BestStep) = (ev.Loss, s.Step);

@@ -3,6 +3,7 @@ using TextSSL.Interop;
 using TextSSL.Modeling;
 using TextSSL.Runtime;
 using TextSSL.Tests.Generation;
+using TextSSL.Tokenization;
 using TextSSL.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -154,6 +155,21 @@ public class HuggingFaceEncoderImportTests
         var ex = Assert.Throws<TextSslException>(() => HuggingFaceImport.Import(hf, Path.Combine(_dir, "back")))!;
         TestContext.Out.WriteLine(ex.Message);
         Assert.That(ex.Message, Does.Contain(Path.Combine(hf, "config.json") + $": \"{field}\"").And.Contain(reason));
+        Assert.That(ex.Message, Does.Not.Contain("\n"));
+        Assert.That(Directory.Exists(Path.Combine(_dir, "back")), Is.False, "nothing is written for a refused import");
+    }
+
+    [TestCase("pad_token_id", SpecialTokenRole.Pad, "padding")]
+    [TestCase("mask_token_id", SpecialTokenRole.Mask, "mask")]
+    [TestCase("eos_token_id", SpecialTokenRole.Sep, "end ([SEP]/</s>)")]
+    public void A_special_token_id_that_disagrees_with_the_tokenizer_is_refused_naming_both(string field, SpecialTokenRole role, string what)
+    {
+        var (_, hf) = Exported();
+        var tokenizerId = TinyModels.Tokenizer().Specials.IdOf(role)!.Value;
+        EditConfig(hf, o => o[field] = 0);
+        var ex = Assert.Throws<TextSslException>(() => HuggingFaceImport.Import(hf, Path.Combine(_dir, "back")))!;
+        Assert.That(ex.Message, Does.Contain(Path.Combine(hf, "config.json") + $": \"{field}\" is 0")
+            .And.Contain(Path.Combine(hf, HuggingFaceExport.TokenizerCopy)).And.Contain($"{what} token").And.Contain($"at id {tokenizerId}"));
         Assert.That(ex.Message, Does.Not.Contain("\n"));
         Assert.That(Directory.Exists(Path.Combine(_dir, "back")), Is.False, "nothing is written for a refused import");
     }

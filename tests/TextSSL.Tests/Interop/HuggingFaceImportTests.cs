@@ -178,6 +178,27 @@ public class HuggingFaceImportTests
     }
 
     [Test]
+    public void A_config_id_that_disagrees_with_the_tokenizer_is_refused_naming_both_files_and_ids()
+    {
+        var dir = Broken(d => EditConfig(d, o => o["eos_token_id"] = 257));
+        Assert.That(() => HuggingFaceImport.Import(dir, Path.Combine(_dir, "ckpt")), Throws.TypeOf<TextSslException>()
+            .With.Message.Contains(Path.Combine(dir, "config.json")).And.Message.Contains("\"eos_token_id\" is 257")
+            .And.Message.Contains(Path.Combine(dir, "vocab.json")).And.Message.Contains("'<|endoftext|>' at id 256"));
+        Assert.That(Directory.Exists(Path.Combine(_dir, "ckpt")), Is.False, "nothing is written for a refused import");
+    }
+
+    [Test]
+    public void Absent_ids_and_a_list_that_holds_the_tokenizer_s_id_are_accepted()
+    {
+        var absent = Broken(d => EditConfig(d, o => { o.Remove("bos_token_id"); o.Remove("eos_token_id"); }));
+        Assert.That(HuggingFaceImport.Import(absent, Path.Combine(_dir, "a")).Model.VocabSize, Is.EqualTo(300));
+        var list = Path.Combine(_dir, "list");
+        InteropFixtures.CopyOf(InteropFixtures.Gpt2(), list);
+        EditConfig(list, o => o["eos_token_id"] = new JsonArray(7, 256));
+        Assert.That(HuggingFaceImport.Import(list, Path.Combine(_dir, "b")).Model.VocabSize, Is.EqualTo(300));
+    }
+
+    [Test]
     public void A_non_empty_directory_that_is_not_a_checkpoint_is_not_overwritten()
     {
         var target = Path.Combine(_dir, "mine");

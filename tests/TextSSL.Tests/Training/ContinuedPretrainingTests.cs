@@ -65,6 +65,43 @@ public class ContinuedPretrainingTests
         for (var i = 0; i < pa.Count; i++) Assert.That(TrainingFixtures.Same(pa[i], pb[i]), Is.True, $"parameter {i} differs");
     }
 
+    [TestCase("contrastive")]
+    [TestCase("clm")]
+    [TestCase("mlm")]
+    public void Each_task_reports_the_measures_that_apply_to_it(string task)
+    {
+        var data = TrainingFixtures.Dataset(task);
+        var options = TrainingFixtures.Options(task, data, Temp(), 2) is var o ? o with { Evaluation = o.Evaluation with { EvalEvery = 2 } } : null!;
+        var messages = new List<string>();
+        using var run = new PretrainingRun(options);
+        var result = run.Run(progress: new SynchronousProgress(u => messages.Add(u.Message)));
+        var ev = result.FinalEvaluation!;
+        var evalRow = MetricsLog.Read(result.MetricsFile).Last(r => r.Kind == "eval");
+        var evalMessage = messages.Last(m => m.StartsWith("eval step", StringComparison.Ordinal));
+        if (task == "contrastive")
+        {
+            // InfoNCE per text: no perplexity anywhere (console, metrics.csv, summary), and the count is of texts
+            Assert.That(ev.Unit, Is.EqualTo(EvaluationUnit.Text));
+            Assert.That(ev.Perplexity, Is.Null);
+            Assert.That((evalRow.ValidationPerplexity, evalRow.ValidationAccuracy), Is.EqualTo(((double?)null, (double?)null)));
+            Assert.That(evalMessage, Does.Not.Contain("perplexity").And.Contain("InfoNCE per text").And.EndWith(" texts"));
+            Assert.That(ev.Describe("final val loss"), Does.Contain("InfoNCE per text").And.Not.Contain("perplexity"));
+        }
+        else
+        {
+            Assert.That(ev.Unit, Is.EqualTo(EvaluationUnit.Token));
+            Assert.That(ev.Perplexity, Is.EqualTo(Math.Exp(ev.Loss)).Within(1e-9));
+            Assert.That(evalRow.ValidationPerplexity, Is.EqualTo(Math.Exp(evalRow.ValidationLoss!.Value)).Within(1e-6));
+            Assert.That(evalMessage, Does.Contain("perplexity").And.EndWith(" tokens"));
+            Assert.That(evalRow.ValidationAccuracy.HasValue, Is.EqualTo(task == "mlm"));
+        }
+    }
+
+    private sealed class SynchronousProgress(Action<TrainingUpdate> report) : IProgress<TrainingUpdate>
+    {
+        public void Report(TrainingUpdate value) => report(value);
+    }
+
     [TestCase("clm", "clm")]
     [TestCase("mlm", "mlm")]
     [TestCase("clm", "contrastive")]

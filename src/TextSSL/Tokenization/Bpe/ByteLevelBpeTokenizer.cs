@@ -79,6 +79,9 @@ public sealed class ByteLevelBpeTokenizer : TextTokenizer
     public override string Decode(ReadOnlySpan<int> ids) => _codec.Decode(ids);
 
     /// <inheritdoc/>
+    public override bool DecodesPiecewise => true;
+
+    /// <inheritdoc/>
     /// <remarks>Also writes the Hugging Face files (<see cref="HuggingFace.HuggingFaceTokenizerFormat.Write"/>) beside TextSSL's own.</remarks>
     public override void Save(string directory)
     {

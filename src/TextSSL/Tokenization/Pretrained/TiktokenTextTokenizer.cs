@@ -97,6 +97,9 @@ public sealed class TiktokenTextTokenizer : TextTokenizer
     public override string Decode(ReadOnlySpan<int> ids) => _codec.Decode(ids);
 
     /// <inheritdoc/>
+    public override bool DecodesPiecewise => true;
+
+    /// <inheritdoc/>
     public override void Save(string directory) => WriteOwnFiles(directory);
 
     /// <inheritdoc/>

@@ -137,6 +137,9 @@ public sealed class VocabMergesTokenizer : TextTokenizer
     }
 
     /// <inheritdoc/>
+    public override bool DecodesPiecewise => true;
+
+    /// <inheritdoc/>
     public override string Decode(ReadOnlySpan<int> ids)
     {
         var hasSpecial = false;
