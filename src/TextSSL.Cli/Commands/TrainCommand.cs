@@ -87,7 +87,7 @@ internal static class TrainCommand
         var untiedHead = new Option<bool>("--untied-head") { Description = "Give the output head its own matrix instead of sharing the token embedding.", DefaultValueFactory = _ => model.UntiedHead };
         var threads = CommonOptions.Threads();
         var cpuMatmul = Choice("--cpu-matmul", "Library for fp32 products on the CPU: auto (oneDNN on AMD processors with AVX-512, where libtorch's MKL runs at half speed; " +
-                                               "the BLAS elsewhere; `doctor` shows the choice), blas (MKL) or onednn.", rt.CpuMatmul);
+                                               "the BLAS elsewhere; `doctor` shows the choice), blas (MKL), onednn (every product) or linear (the Linear layers' products; attention's stay in the BLAS).", rt.CpuMatmul);
         Option[] all = [task, data, tokenizer, preset, steps, batch, blockSize, lr, minLr, warmup, decay, accum, dropout, evalEvery, seed, device, dtype, output, resume,
                         beta1, beta2, clip, logEvery, evalBatches, valFraction, optimizer, sampling, masking, maskProb, packing, positions, context, peak, stopAfter, padVocab, untiedHead, threads, cpuMatmul,
                         temperature, pooling, projection, initFrom, layers, heads, dim];
