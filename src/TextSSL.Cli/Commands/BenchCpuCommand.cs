@@ -24,7 +24,7 @@ internal static class BenchCpuCommand
             "CPU speed at a glance. (1) GFLOPS of a 1024² matrix product in fp32 through libtorch's BLAS (MKL) and through oneDNN, and in bf16, on 1 and N threads. " +
             "(2) ms/step of a bare TorchSharp loop (fixed batch: forward, backward, clip, fused AdamW) and of the full trainer (data loading included) on nanoGPT's " +
             "CPU recipe (char-small on Moby-Dick, batch 12 × 64; --preset/--batch/--block for other shapes), for fp32 through each library and for bf16 products; runs alternate, --repeats times, and " +
-            "report medians, wall-clock and process CPU time (on a shared machine the CPU time is the steadier figure). The automatic choice (doctor) is marked.");
+            "report medians. The automatic choice (doctor) is marked.");
         var data = new Option<string>("--data") { Description = "The corpus (plain text, character tokenizer, 90/10 by position).", DefaultValueFactory = _ => "corpora/moby-dick/moby-dick.txt" };
         var threadCounts = new Option<int[]>("--threads")
         {
