@@ -66,11 +66,11 @@ public sealed record CpuMatmulChoice(CpuMatmul Requested, CpuMatmul InUse, strin
     /// <summary>The short name: blas, onednn or linear.</summary>
     public static string Name(CpuMatmul value) => value switch { CpuMatmul.Blas => "blas", CpuMatmul.OneDnn => "onednn", CpuMatmul.Linear => "linear", _ => "auto" };
 
-    /// <summary>Where the products go, in words: BLAS, oneDNN, or oneDNN for Linear layers (BLAS elsewhere).</summary>
+    /// <summary>Where the products go, in words: BLAS, oneDNN, or oneDNN for Linear layers and the BLAS elsewhere.</summary>
     public static string Describe(CpuMatmul value) => value switch
     {
         CpuMatmul.OneDnn => "oneDNN",
-        CpuMatmul.Linear => "oneDNN for Linear layers (BLAS elsewhere)",
+        CpuMatmul.Linear => "oneDNN for Linear layers, BLAS elsewhere",
         _ => "BLAS",
     };
 
