@@ -55,6 +55,6 @@ public static class CpuBenchmark
         return table;
     }
 
-    /// <summary>oneDNN or BLAS.</summary>
-    public static string LibraryName(CpuMatmul library) => library == CpuMatmul.OneDnn ? "oneDNN" : "BLAS (MKL)";
+    /// <summary>oneDNN, oneDNN for Linear layers, or BLAS.</summary>
+    public static string LibraryName(CpuMatmul library) => library == CpuMatmul.Blas ? "BLAS (MKL)" : CpuMatmulChoice.Describe(library);
 }

@@ -12,11 +12,20 @@ namespace TextSSL.Benchmarks;
 public sealed class PhaseTimer
 {
     private readonly Device _device;
+    private readonly BenchClock _clock;
     private readonly Stopwatch _watch = new();
     private readonly List<(string Phase, double Ms)> _laps = [];
+    private double _cpuMark;
 
     /// <summary>A timer that synchronises <paramref name="device"/> when it is a CUDA device.</summary>
-    public PhaseTimer(Device device) => _device = device;
+    /// <param name="device">The device whose work is timed.</param>
+    /// <param name="clock">Wall-clock time, or the process's CPU time (CPU runs only).</param>
+    public PhaseTimer(Device device, BenchClock clock = BenchClock.Wall)
+    {
+        if (clock == BenchClock.ProcessCpu && device.type != DeviceType.CPU)
+            throw new TextSslException($"process CPU time measures CPU runs only; time {device} with the wall clock.");
+        (_device, _clock) = (device, clock);
+    }
 
     /// <summary>The phases marked since the last <see cref="Start"/>, in order, in milliseconds.</summary>
     public IReadOnlyList<(string Phase, double Ms)> Laps => _laps;
@@ -27,15 +36,24 @@ public sealed class PhaseTimer
         Synchronize(_device);
         _laps.Clear();
         _watch.Restart();
+        _cpuMark = CpuMilliseconds();
     }
 
     /// <summary>Waits for the device, then records the time since the previous mark as <paramref name="phase"/>.</summary>
     public void Mark(string phase)
     {
         Synchronize(_device);
-        _laps.Add((phase, _watch.Elapsed.TotalMilliseconds));
+        if (_clock == BenchClock.ProcessCpu)
+        {
+            var now = CpuMilliseconds();
+            _laps.Add((phase, now - _cpuMark));
+            _cpuMark = now;
+        }
+        else _laps.Add((phase, _watch.Elapsed.TotalMilliseconds));
         _watch.Restart();
     }
+
+    private static double CpuMilliseconds() => Environment.CpuUsage.TotalTime.TotalMilliseconds;
 
     /// <summary>Blocks until all queued work on <paramref name="device"/> is done (no-op on the CPU, where work is synchronous).</summary>
     public static void Synchronize(Device device)

@@ -29,6 +29,7 @@ public enum TrainStepVariant
 /// <param name="PeakTflops">Peak TFLOPS for MFU; null to look the device up (<see cref="PeakFlops"/>).</param>
 /// <param name="Tf32">Whether fp32 products may use TF32 tensor cores on CUDA.</param>
 /// <param name="Seed">Seed for weights and data.</param>
+/// <param name="Clock">What the milliseconds count: wall-clock or the process's CPU time (CPU only).</param>
 public sealed record TrainBenchOptions(
     string Preset,
     Device Device,
@@ -41,7 +42,8 @@ public sealed record TrainBenchOptions(
     int Repeats = 10,
     double? PeakTflops = null,
     bool Tf32 = true,
-    int Seed = 1337);
+    int Seed = 1337,
+    BenchClock Clock = BenchClock.Wall);
 
 /// <summary>One measured configuration: medians over the measured steps.</summary>
 /// <param name="Options">What was measured.</param>
@@ -133,7 +135,7 @@ public static class TrainStepBenchmark
                 var logits = model.forward(x);                                   // (B, T, V) fp32
                 return nn.functional.cross_entropy(logits.view(-1, config.VocabSize), y.view(-1));
             });
-        }, ct);
+        }, ct, options.Clock);
         foreach (var (x, y) in batches) { x.Dispose(); y.Dispose(); }
         foreach (var parameter in step.Parameters) parameter.Dispose();
 
@@ -163,7 +165,7 @@ public static class TrainStepBenchmark
     /// <summary>The results as a table (one row per result).</summary>
     public static BenchTable ToTable(IEnumerable<TrainBenchResult> results)
     {
-        var table = new BenchTable("bench train",
+        var table = new BenchTable(results.Any(r => r.Options.Clock == BenchClock.ProcessCpu) ? "bench train (ms of process CPU time)" : "bench train",
             "preset", "device", "compute", "step", "batch×T", "params (M)", "fwd+bwd ms", "clip ms", "optimizer ms", "step ms (median)", "step ms (mean)",
             "tokens/s", "peak TFLOPS", "MFU %", "device mem (MiB)");
         foreach (var r in results)

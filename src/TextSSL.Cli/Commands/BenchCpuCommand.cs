@@ -93,7 +93,11 @@ internal static class BenchCpuCommand
             AnsiConsole.MarkupLine($"[grey]{Markup.Escape(pr.GetValue(preset)!)} ({config.Dim} wide): {Markup.Escape(forModel.ToString())}[/]");
             var settings = new AdamWSettings(o.WeightDecay, o.Beta1, o.Beta2);
             var configs = new List<StepConfig> { new(CpuMatmul.Blas, ComputeDtype.Fp32) };
-            if (gemm.Keys.Any(k => k.Item2 == CpuMatmul.OneDnn)) configs.Add(new(CpuMatmul.OneDnn, ComputeDtype.Fp32));
+            if (gemm.Keys.Any(k => k.Item2 == CpuMatmul.OneDnn))
+            {
+                configs.Add(new(CpuMatmul.OneDnn, ComputeDtype.Fp32));
+                configs.Add(new(CpuMatmul.Linear, ComputeDtype.Fp32));
+            }
             configs.Add(new(forModel.InUse, ComputeDtype.Bf16));
             var bare = new Dictionary<(StepConfig, int), List<double>>();
             var trainer = new Dictionary<(StepConfig, int), List<double>>();

@@ -36,6 +36,12 @@ internal static class BenchTrainCommand
         var untied = new Option<bool>("--untied-head") { Description = "Give the output head its own matrix instead of sharing the token embedding (the GPT-2-small benchmark shape)." };
         var peak = new Option<double?>("--peak-tflops") { Description = "Peak TFLOPS for MFU. Default: the data-sheet dense peak for known GPUs (H100, H200, A100, L40S, L4); CPU: threads × 80 GFLOPS (as train)." };
         var noTf32 = new Option<bool>("--no-tf32") { Description = "Keep fp32 products in full fp32 on CUDA (TF32 is on by default)." };
+        var clock = new Option<string>("--clock")
+        {
+            Description = "What the milliseconds count: wall (elapsed time) or cpu (the process's CPU time, all threads; CPU runs only — steadier on a shared machine).",
+            DefaultValueFactory = _ => "wall",
+        };
+        clock.AcceptOnlyFromAmong("wall", "cpu");
         var device = CommonOptions.Device();
         var threads = CommonOptions.Threads();
         var seed = CommonOptions.Seed();
@@ -46,7 +52,7 @@ internal static class BenchTrainCommand
         var cmd = new Command("train",
             "Times the trainer's own training step (TrainStep) on random tokens: forward+backward, clip and optimizer, each bracketed by a device sync; " +
             "prints ms/step, tokens/s, MFU and device memory, and writes bench-train.csv/.md. Data loading is not included.");
-        foreach (var o in new Option[] { presets, device, dtypes, variants, batch, block, untied, warmup, repeats, threads, peak, noTf32, seed, outDir })
+        foreach (var o in new Option[] { presets, device, dtypes, variants, batch, block, untied, warmup, repeats, threads, peak, noTf32, seed, clock, outDir })
             cmd.Options.Add(o);
         OptionFlags.Register(cmd, nameof(OptimizationOptions.BatchSize), "--batch");
         OptionFlags.Register(cmd, nameof(OptimizationOptions.BlockSize), "--block");
@@ -54,6 +60,8 @@ internal static class BenchTrainCommand
         {
             CommonOptions.ApplyThreads(pr.GetValue(threads));
             var dev = DeviceSelector.Resolve(pr.GetValue(device));
+            if (pr.GetValue(clock) == "cpu" && dev.type != DeviceType.CPU)
+                throw new TextSslException($"--clock cpu times CPU runs only; --device resolved to {dev}. Use --clock wall.");
             var computeDtypes = ParseDtypes(pr.GetValue(dtypes), dev);
             var steps = Split(pr.GetValue(variants)!).Select(ParseVariant).Distinct().ToList();
             var names = Split(pr.GetValue(presets)!).ToList();
@@ -67,7 +75,8 @@ internal static class BenchTrainCommand
                     {
                         var options = new TrainBenchOptions(name, dev, dtype, variant,
                             pr.GetValue(batch) ?? TrainStepBenchmark.DefaultBatch(name), pr.GetValue(block), pr.GetValue(untied),
-                            pr.GetValue(warmup), pr.GetValue(repeats), pr.GetValue(peak), !pr.GetValue(noTf32), pr.GetValue(seed));
+                            pr.GetValue(warmup), pr.GetValue(repeats), pr.GetValue(peak), !pr.GetValue(noTf32), pr.GetValue(seed),
+                            pr.GetValue(clock) == "cpu" ? BenchClock.ProcessCpu : BenchClock.Wall);
                         Console.Error.WriteLine($"measuring {name} {ComputeDtypes.Name(dtype)} {variant.ToString().ToLowerInvariant()} on {dev} ...");
                         var r = TrainStepBenchmark.Run(options, ct);
                         results.Add(r);

@@ -32,7 +32,7 @@ internal static class DoctorCommand
         Row("CPU threads", r.CpuThreads.ToString(System.Globalization.CultureInfo.InvariantCulture));
         if (r.Cpu is { } cpu) Row("CPU", cpu.ToString());
         if (r.Load.Ok) Row("native heap", TorchRuntime.NativeHeapSettings);
-        if (r.CpuMatmul is { } matmul) Row("CPU fp32 matmul", $"{matmul} — override: {CpuMatmulChoice.EnvironmentVariable}=auto|blas|onednn, train --cpu-matmul");
+        if (r.CpuMatmul is { } matmul) Row("CPU fp32 matmul", $"{matmul} — override: {CpuMatmulChoice.EnvironmentVariable}=auto|blas|onednn|linear, train --cpu-matmul");
         Row("CUDA", r.CudaAvailable ? $"available, {r.CudaDevices.Count} device(s)" : "not available");
         foreach (var d in r.CudaDevices) Row("  device", d);
         if (r.Mpi is { } mpi)

@@ -86,8 +86,8 @@ internal static class TrainCommand
         }.Sets(nameof(PretrainingOptions.Model), nameof(ModelShapeOptions.PadVocabTo));
         var untiedHead = new Option<bool>("--untied-head") { Description = "Give the output head its own matrix instead of sharing the token embedding.", DefaultValueFactory = _ => model.UntiedHead }.Sets(nameof(PretrainingOptions.Model), nameof(ModelShapeOptions.UntiedHead));
         var threads = CommonOptions.Threads().Sets(nameof(PretrainingOptions.Runtime), nameof(RuntimeOptions.Threads));
-        var cpuMatmul = Choice("--cpu-matmul", "Library for fp32 products on the CPU: auto (oneDNN on AMD processors with AVX-512, where libtorch's MKL runs at half speed; " +
-                                               "the BLAS elsewhere; `doctor` shows the choice), blas (MKL) or onednn.", rt.CpuMatmul).Sets(nameof(PretrainingOptions.Runtime), nameof(RuntimeOptions.CpuMatmul));
+        var cpuMatmul = Choice("--cpu-matmul", "Library for fp32 products on the CPU: auto (on AMD processors with AVX-512, where libtorch's MKL runs at half speed, oneDNN for the Linear layers of models narrower than 256 and for every product from 256 wide; " +
+                                               "the BLAS elsewhere; `doctor` shows the choice), blas (MKL), onednn (every product) or linear (the Linear layers' products; attention's stay in the BLAS).", rt.CpuMatmul).Sets(nameof(PretrainingOptions.Runtime), nameof(RuntimeOptions.CpuMatmul));
         Option[] all = [task, data, tokenizer, preset, steps, batch, blockSize, lr, minLr, warmup, decay, accum, dropout, evalEvery, seed, device, dtype, output, resume,
                         beta1, beta2, clip, logEvery, evalBatches, valFraction, optimizer, sampling, masking, maskProb, packing, positions, context, peak, stopAfter, padVocab, untiedHead, threads, cpuMatmul,
                         temperature, pooling, projection, initFrom, layers, heads, dim];

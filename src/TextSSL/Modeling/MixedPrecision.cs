@@ -35,7 +35,7 @@ internal sealed class MixedLinear : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
-        if (!_precision.IsMixed) return nn.functional.linear(x, weight, bias);
+        if (!_precision.IsMixed) return OneDnnLinear.Forward(x, weight, bias);
         var dtype = _precision.Dtype;
         using var w = weight.to(dtype);
         using var b = bias?.to(dtype);

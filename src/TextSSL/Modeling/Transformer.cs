@@ -161,7 +161,7 @@ public sealed class Transformer : nn.Module<Tensor, Tensor>
             var weight = ((Embedding)wte).weight!;
             logits = Precision.IsMixed
                 ? nn.functional.linear(x.to(Precision.Dtype), weight.to(Precision.Dtype))
-                : nn.functional.linear(x, weight);
+                : OneDnnLinear.Forward(x, weight, null);
         }
         if (mlm_bias is not null) logits = logits.Plus(mlm_bias);
         // The loss and softmax read fp32 logits, whatever dtype the products ran in.

@@ -51,4 +51,32 @@ internal static class OneDnnMatmul
 
     /// <summary>Sets the precision of oneDNN products (a value read by <see cref="Get"/>, or <see cref="Bf16"/>).</summary>
     public static void Set(int precision) => SetFloat32Precision(GlobalContext(), Mkldnn, Matmul, precision);
+
+    /// <summary>
+    /// Whether the model's Linear layers route their fp32 CPU products through oneDNN one by one
+    /// (<see cref="CpuMatmul.Linear"/>), the setting being left at its default for every other product. Set with the
+    /// choice (<see cref="TorchRuntime"/>).
+    /// </summary>
+    public static volatile bool ForLinearLayers;
+
+    /// <summary>
+    /// Sends fp32 products to oneDNN until disposed, then puts the previous setting back. The setting is
+    /// process-wide: products another thread runs meanwhile go to oneDNN too (fp32 arithmetic either way without AMX).
+    /// </summary>
+    public static Routed RouteProducts()
+    {
+        var previous = Get();
+        if (previous != Bf16) Set(Bf16);
+        return new Routed(previous);
+    }
+
+    /// <summary>The scope <see cref="RouteProducts"/> returns.</summary>
+    public readonly struct Routed(int previous) : IDisposable
+    {
+        /// <summary>Restores the precision found when the scope began.</summary>
+        public void Dispose()
+        {
+            if (previous != Bf16) Set(previous);
+        }
+    }
 }

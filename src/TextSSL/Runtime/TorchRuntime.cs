@@ -58,7 +58,7 @@ public static class TorchRuntime
     /// <summary>
     /// Which library runs fp32 products on the CPU now, and why. Chosen when libtorch loads — automatically from the
     /// processor (<see cref="CpuMatmulChoice.Resolve"/>) unless the <c>TEXTSSL_CPU_MATMUL</c> environment variable says
-    /// blas or onednn — and for a piece of work by <see cref="Configure"/>, which knows the model's width.
+    /// blas, onednn or linear — and for a piece of work by <see cref="Configure"/>, which knows the model's width.
     /// </summary>
     public static CpuMatmulChoice CpuMatmulInUse
     {
@@ -95,6 +95,7 @@ public static class TorchRuntime
     private static void RestoreCpuMatmul(CpuMatmulChoice choice)
     {
         if (OneDnnMatmul.Reachable) OneDnnMatmul.Set(choice.InUse == CpuMatmul.OneDnn ? OneDnnMatmul.Bf16 : _oneDnnDefaultPrecision);
+        OneDnnMatmul.ForLinearLayers = OneDnnMatmul.Reachable && choice.InUse == CpuMatmul.Linear;
         _cpuMatmul = choice;
     }
 

@@ -348,7 +348,7 @@ public sealed record RuntimeOptions
 
     /// <summary>
     /// Which library runs fp32 products on the CPU during the run: auto (oneDNN on AMD processors with AVX-512, where
-    /// MKL runs at half speed; the BLAS elsewhere), blas or onednn (<see cref="Runtime.CpuMatmul"/>).
+    /// MKL runs at half speed; the BLAS elsewhere), blas, onednn or linear (<see cref="Runtime.CpuMatmul"/>).
     /// </summary>
     public CpuMatmul CpuMatmul { get; init; } = CpuMatmul.Auto;
 

@@ -512,7 +512,7 @@ public sealed class PretrainingRun : IDisposable
     {
         var (c, m) = (r.Config, r.Model);
         var precision = r.Dtype == ScalarType.BFloat16 ? "bf16 (fp32 master weights)"
-            : r.Device.type == DeviceType.CPU ? $"fp32 (products through {(TorchRuntime.CpuMatmulInUse.InUse == CpuMatmul.OneDnn ? "oneDNN" : "the BLAS")})" : "fp32";
+            : r.Device.type == DeviceType.CPU ? $"fp32 (products through {CpuMatmulChoice.Describe(TorchRuntime.CpuMatmulInUse.InUse)})" : "fp32";
         var origin = _source is { LoadWeights: true } s ? $"continued from '{s.Name}'" : $"'{_options.Model.Preset}'";
         if (_importNotes.Count > 0) origin += $" (imported: {string.Join("; ", _importNotes.Select(n => n.TrimEnd('.')))})";
         return $"{c.Kind.ToString().ToLowerInvariant()} {origin} with {m.ParameterCount:N0} parameters ({c.Layers} layers, {c.Heads} heads, {c.Dim} dims, " +

@@ -44,4 +44,22 @@ public class TrainStepBenchmarkTests
         Assert.That(r.Mfu, Is.GreaterThan(0).And.LessThan(1));
         Assert.That(TrainStepBenchmark.ToTable([r]).Rows, Has.Count.EqualTo(1));
     }
+
+    [Test]
+    public void Process_cpu_time_counts_work_not_waiting_and_only_on_the_cpu()
+    {
+        var timer = new PhaseTimer(CPU, BenchClock.ProcessCpu);
+        timer.Start();
+        Thread.Sleep(200);                                   // waiting costs no CPU time
+        timer.Mark("sleep");
+        using (var a = randn(256, 256))
+            for (var i = 0; i < 20; i++) a.matmul(a).Dispose();
+        timer.Mark("work");
+        Assert.That(timer.Laps[0].Ms, Is.LessThan(100), "a sleeping process spends (almost) no CPU time");
+        Assert.That(timer.Laps[1].Ms, Is.GreaterThan(0));
+        Assert.That(() => new PhaseTimer(new Device(TorchSharp.DeviceType.CUDA, 0), BenchClock.ProcessCpu), Throws.InstanceOf<TextSslException>());
+        var r = TrainStepBenchmark.Run(new TrainBenchOptions("tiny", CPU, ScalarType.Float32, TrainStepVariant.Fused, Batch: 2, Warmup: 1, Repeats: 3, PeakTflops: 1.0, Clock: BenchClock.ProcessCpu));
+        Assert.That(r.StepMs, Is.GreaterThan(0));
+        Assert.That(TrainStepBenchmark.ToTable([r]).Title, Does.Contain("CPU time"));
+    }
 }

@@ -41,13 +41,14 @@ public class CpuMatmulTests
     }
 
     [Test]
-    public void Auto_picks_onednn_only_on_amd_with_avx512_and_without_amx_for_wide_models()
+    public void Auto_picks_onednn_only_on_amd_with_avx512_and_without_amx_every_product_for_wide_models()
     {
         CpuMatmul Auto(string cpuinfo, bool reachable = true, int? width = 384) => CpuMatmulChoice.Resolve(CpuMatmul.Auto, CpuFeatures.Parse(cpuinfo), reachable, width).InUse;
         Assert.That(Auto(Epyc), Is.EqualTo(CpuMatmul.OneDnn));
         Assert.That(Auto(Epyc, width: CpuMatmulChoice.OneDnnMinWidth), Is.EqualTo(CpuMatmul.OneDnn));
-        Assert.That(Auto(Epyc, width: 128), Is.EqualTo(CpuMatmul.Blas), "narrow models lose more in attention's tiny products than they gain");
-        Assert.That(Auto(Epyc, width: null), Is.EqualTo(CpuMatmul.Blas), "no model yet: the BLAS until a run says how wide");
+        Assert.That(Auto(Epyc, width: 128), Is.EqualTo(CpuMatmul.Linear), "narrow models: Linear layers only, attention's tiny products stay in the BLAS");
+        Assert.That(Auto(Epyc, width: CpuMatmulChoice.OneDnnMinWidth - 1), Is.EqualTo(CpuMatmul.Linear));
+        Assert.That(Auto(Epyc, width: null), Is.EqualTo(CpuMatmul.Linear), "no model yet: Linear layers only until a run says how wide");
         Assert.That(Auto(SapphireRapids), Is.EqualTo(CpuMatmul.Blas), "Intel: MKL is at full speed, and AMX would turn oneDNN's fp32 into bf16");
         Assert.That(Auto(Zen3), Is.EqualTo(CpuMatmul.Blas), "without AVX-512 libtorch does not route fp32 products to oneDNN");
         Assert.That(Auto(Epyc.Replace("avx512_vnni", "avx512_vnni amx_bf16")), Is.EqualTo(CpuMatmul.Blas), "AMX means bf16 arithmetic: never automatic");
@@ -62,9 +63,15 @@ public class CpuMatmulTests
         Assert.That(CpuMatmulChoice.Resolve(CpuMatmul.Blas, epyc, true, 768).InUse, Is.EqualTo(CpuMatmul.Blas));
         Assert.That(CpuMatmulChoice.Resolve(CpuMatmul.OneDnn, epyc, true, 128).InUse, Is.EqualTo(CpuMatmul.OneDnn));
         Assert.That(CpuMatmulChoice.Resolve(CpuMatmul.OneDnn, CpuFeatures.Parse(SapphireRapids), true).InUse, Is.EqualTo(CpuMatmul.OneDnn));
-        var refused = CpuMatmulChoice.Resolve(CpuMatmul.OneDnn, CpuFeatures.Parse(Zen3), true);
-        Assert.That(refused.InUse, Is.EqualTo(CpuMatmul.Blas));
-        Assert.That(refused.Reason, Does.Contain("AVX-512"));
+        Assert.That(CpuMatmulChoice.Resolve(CpuMatmul.Linear, epyc, true, 768).InUse, Is.EqualTo(CpuMatmul.Linear), "asked for: kept at any width");
+        Assert.That(CpuMatmulChoice.Resolve(CpuMatmul.Linear, CpuFeatures.Parse(SapphireRapids), true).InUse, Is.EqualTo(CpuMatmul.Linear));
+        Assert.That(CpuMatmulChoice.Resolve(CpuMatmul.Linear, epyc, false).InUse, Is.EqualTo(CpuMatmul.Blas), "a libtorch without the setting keeps its BLAS");
+        foreach (var asked in new[] { CpuMatmul.OneDnn, CpuMatmul.Linear })
+        {
+            var refused = CpuMatmulChoice.Resolve(asked, CpuFeatures.Parse(Zen3), true);
+            Assert.That(refused.InUse, Is.EqualTo(CpuMatmul.Blas));
+            Assert.That(refused.Reason, Does.Contain("AVX-512"));
+        }
     }
 
     [TestCase("auto", CpuMatmul.Auto)]
@@ -72,12 +79,14 @@ public class CpuMatmulTests
     [TestCase(" BLAS ", CpuMatmul.Blas)]
     [TestCase("mkl", CpuMatmul.Blas)]
     [TestCase("oneDNN", CpuMatmul.OneDnn)]
+    [TestCase("Linear", CpuMatmul.Linear)]
+    [TestCase("onednn-linear", CpuMatmul.Linear)]
     public void Spellings_parse(string? value, CpuMatmul expected) => Assert.That(CpuMatmulChoice.Parse("CpuMatmul", value), Is.EqualTo(expected));
 
     [Test]
     public void Unknown_spelling_names_the_option_and_the_choices() =>
         Assert.That(() => CpuMatmulChoice.Parse("CpuMatmul", "openblas"),
-            Throws.InstanceOf<OptionException>().With.Message.Contains("openblas").And.Message.Contains("auto, blas, onednn"));
+            Throws.InstanceOf<OptionException>().With.Message.Contains("openblas").And.Message.Contains("auto, blas, onednn, linear"));
 
     [Test]
     public void This_machine_gets_the_automatic_choice_at_start_up_and_a_scope_restores_it()
@@ -94,6 +103,12 @@ public class CpuMatmulTests
             if (OneDnnMatmul.Reachable)
                 Assert.That(OneDnnMatmul.Get() == OneDnnMatmul.Bf16, Is.EqualTo(TorchRuntime.CpuMatmulInUse.InUse == CpuMatmul.OneDnn), "libtorch's setting follows the choice");
         }
+        using (TorchRuntime.Configure(threads: null, tf32: null, CpuMatmul.Linear))
+        {
+            Assert.That(OneDnnMatmul.ForLinearLayers, Is.EqualTo(TorchRuntime.CpuMatmulInUse.InUse == CpuMatmul.Linear));
+            if (OneDnnMatmul.Reachable) Assert.That(OneDnnMatmul.Get(), Is.Not.EqualTo(OneDnnMatmul.Bf16), "Linear layers switch oneDNN on themselves; the rest stays in the BLAS");
+        }
+        Assert.That(OneDnnMatmul.ForLinearLayers, Is.EqualTo(atStart.InUse == CpuMatmul.Linear));
         Assert.That(TorchRuntime.CpuMatmulInUse, Is.EqualTo(atStart));
         using (TorchRuntime.Configure(null, null, CpuMatmul.Auto, modelWidth: 512))
             Assert.That(TorchRuntime.CpuMatmulInUse, Is.EqualTo(CpuMatmulChoice.Resolve(requested!.Value, TorchRuntime.Cpu, OneDnnMatmul.Reachable, 512)));
@@ -131,8 +146,11 @@ public class CpuMatmulTests
         using (TorchRuntime.Configure(null, null, CpuMatmul.OneDnn))
             if (TorchRuntime.CpuMatmulInUse.InUse != CpuMatmul.OneDnn) Assert.Ignore($"oneDNN is not used here: {TorchRuntime.CpuMatmulInUse.Reason}");
         var oneDnn = Losses(CpuMatmul.OneDnn);
+        var linear = Losses(CpuMatmul.Linear);
         Assert.That(blas[^1], Is.LessThan(blas[0]), "the model learns");
         Assert.That(oneDnn, Is.EqualTo(blas).Within(1e-4).Percent, "fp32 in both: only the summation order differs");
+        Assert.That(linear, Is.EqualTo(blas).Within(1e-4).Percent, "fp32 in both: only the summation order differs");
+        Assert.That(Losses(CpuMatmul.Blas), Is.EqualTo(blas), "the BLAS path is deterministic, so the tolerance above is about the library");
     }
 
     private static float[] Losses(CpuMatmul library)
