@@ -24,8 +24,12 @@ public sealed record FeatureOptions(Pooling Pooling = Pooling.Mean, LayerSelecti
     /// <summary>The most texts per forward pass.</summary>
     public const int BatchSizeLimit = 65_536;
 
-    /// <summary>Windows read per text by default.</summary>
-    public const int DefaultMaxWindows = 1;
+    /// <summary>
+    /// Windows read per text by default: 8 (1,024 tokens at a 128-token context). Measured on spam-assassin, whose mails
+    /// run to a median of about 300 tokens: whole-text features beat the text's start by 1–4 points at every K
+    /// (docs/results), and 8 windows cover 88% of those mails whole at about 3.7 windows per text.
+    /// </summary>
+    public const int DefaultMaxWindows = 8;
 
     /// <summary>The most windows per text.</summary>
     public const int MaxWindowsLimit = 65_536;

@@ -80,7 +80,7 @@ public class FeatureWindowTests
         var tokenizer = ProbeFixtures.Tokenizer();
         using var model = ProbeFixtures.TinyModel(kind, tokenizer);
         string[] texts = ["a whale", Long(40, 2), "the ship", Long(25, 3), ""];
-        var single = new FeatureOptions(pooling, BatchSize: 4);
+        var single = new FeatureOptions(pooling, BatchSize: 4, MaxWindows: 1);
         var windowed = single with { MaxWindows = 64 };
         using var before = FeatureExtractor.Extract(model, EncodedTexts.Encode(tokenizer, model.Config, texts), single, CPU);
         var encoded = EncodedTexts.Encode(tokenizer, model.Config, texts, maxWindows: 64);
@@ -149,6 +149,7 @@ public class FeatureWindowTests
         Assert.That(new FeatureOptions(MaxWindows: 1).Describe(), Does.Not.Contain("windows"), "one window keeps the keys of earlier caches");
         Assert.That(new FeatureOptions(MaxWindows: 8).Describe(), Is.Not.EqualTo(new FeatureOptions(MaxWindows: 16).Describe()));
         Assert.That(new FeatureOptions(MaxWindows: 8).Describe(), Is.Not.EqualTo(new FeatureOptions(MaxWindows: 1).Describe()));
+        Assert.That(new FeatureOptions().MaxWindows, Is.EqualTo(FeatureOptions.DefaultMaxWindows));
         var ex = Assert.Throws<OptionException>(() => new FeatureOptions(MaxWindows: 0).Validate());
         Assert.That(ex!.Option, Is.EqualTo(nameof(FeatureOptions.MaxWindows)));
     }
