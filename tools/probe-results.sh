@@ -27,11 +27,11 @@
 # both datasets training at once, one thread each, on 2 cores shared with other jobs (load average 6-19); on 2 quiet
 # cores (--threads 2) the same shape ran 300 steps in 146 s, so 600 steps take about 5 minutes.
 #
-# Defaults (what docs/results ran, a reduced protocol): spam-assassin K = 8,32,128,all with 5 runs per K; fortunes
-# (10 largest categories; its 10-class sparse fits are slow) K = 8,32,128 with 3 runs; supervised from scratch in a
-# separate probe at K = 8,32 (100 steps per run). The issue's full protocol:
-#   EXPERIMENTS=10 EXPERIMENTS_FORTUNES=10 SAMPLES_FORTUNES=8,32,128,all SUPERVISED_SAMPLES= \
-#     BASELINES=tfidf,random,supervised SUPERVISED_STEPS=300 tools/probe-results.sh
+# Defaults (a reduced protocol): spam-assassin K = 8,32,128,all with 5 runs per K; fortunes (10 largest categories;
+# its 10-class sparse fits are slow) K = 8,32,128 with 3 runs; supervised from scratch in a separate probe at K = 8,32
+# (100 steps per run). docs/results ran this recipe with 10 runs per K at K = 8,32,128,all for both datasets and 5
+# supervised runs, one probe per K in parallel (its README lists the commands). The issue's full protocol here:
+#   EXPERIMENTS=10 EXPERIMENTS_FORTUNES=10 SAMPLES_FORTUNES=8,32,128,all tools/probe-results.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
