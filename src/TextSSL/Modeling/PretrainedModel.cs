@@ -130,7 +130,7 @@ public sealed class PretrainedModel : IDisposable
     {
         ArgumentNullException.ThrowIfNull(texts);
         options = (options ?? new FeatureOptions()).Validate();
-        var encoded = EncodedTexts.Encode(Tokenizer, Config, texts, options.MaxTokens, cancellationToken, options.MaxWindows);
+        var encoded = EncodedTexts.Encode(Tokenizer, Config, texts, options.MaxTokens, options.MaxWindows, cancellationToken);
         coverage?.Add(encoded);
         return FeatureExtractor.Extract(Model, encoded, options, Device, progress, cancellationToken);
     }

@@ -32,7 +32,7 @@ internal sealed record EncodedTexts(int[][][] Windows, int Truncated, int Window
     /// the rest is left out (counted in <see cref="Truncated"/>). With one window a text keeps its first ids only.
     /// </summary>
     public static EncodedTexts Encode(TextTokenizer tokenizer, TransformerConfig config, IReadOnlyList<string> texts, int? maxTokens = null,
-        CancellationToken ct = default, int maxWindows = 1)
+        int maxWindows = 1, CancellationToken ct = default)
     {
         var limit = Math.Min(maxTokens ?? config.BlockSize, config.BlockSize);
         if (limit < 1) throw new OptionException(nameof(FeatureOptions.MaxTokens), $"MaxTokens must be at least 1 (got {maxTokens}).");

@@ -33,7 +33,7 @@ public static class LabelEfficiencyRunner
         var allTexts = trainTexts.Concat(testTexts).ToList();
 
         progress?.Report($"tokenizing {allTexts.Count:N0} texts");
-        var encoded = EncodedTexts.Encode(model.Tokenizer, config, allTexts, options.Features.MaxTokens, ct, options.Features.MaxWindows);
+        var encoded = EncodedTexts.Encode(model.Tokenizer, config, allTexts, options.Features.MaxTokens, options.Features.MaxWindows, ct);
         var window = Math.Min(options.Features.MaxTokens ?? config.BlockSize, config.BlockSize);
         var maxWindows = options.Features.MaxWindows;
         if (encoded.Windowed > 0)
