@@ -135,7 +135,11 @@ public static class LabelEfficiencyReport
         sb.AppendLine($"- **Data:** {result.Data}. Training / test texts per class: " +
             string.Join(", ", result.Dataset.Classes.Select((c, i) => $"`{c}` {result.Dataset.TrainCounts()[i]:N0}/{result.Dataset.TestCounts()[i]:N0}")) + ".");
         sb.AppendLine($"- **Features:** {o.Features.Pooling.ToString().ToLowerInvariant()} pooling of hidden state(s) `{o.Features.EffectiveLayer}`" +
-            $" (0 = embeddings, -1 = last block after the final LayerNorm), at most {o.Features.MaxTokens?.ToString(CultureInfo.InvariantCulture) ?? "block-size"} tokens per text; frozen weights.");
+            $" (0 = embeddings, -1 = last block after the final LayerNorm), " +
+            (o.Features.MaxWindows == 1
+                ? $"at most {o.Features.MaxTokens?.ToString(CultureInfo.InvariantCulture) ?? "block-size"} tokens per text (its start)"
+                : $"each text read in up to {o.Features.MaxWindows} consecutive windows of {o.Features.MaxTokens?.ToString(CultureInfo.InvariantCulture) ?? "block-size"} tokens, pooled across windows") +
+            "; frozen weights.");
         var l2Methods = result.Runs.Where(r => r.L2Method is not null).Select(r => r.L2Method!).Distinct().ToList();
         sb.AppendLine($"- **Probe:** multinomial logistic regression on standardized features, L2 penalty λ chosen from " +
             $"{{{string.Join(", ", o.L2Grid.Select(l => l.ToString("G3", CultureInfo.InvariantCulture)))}}} on the training sample only ({string.Join("; ", l2Methods)}), solved to convergence by L-BFGS.");

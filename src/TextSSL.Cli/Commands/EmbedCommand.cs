@@ -37,20 +37,21 @@ internal static class EmbedCommand
         var pooling = new Option<string>("--pooling") { Description = "How token states become one vector: mean (over real tokens), first (the [CLS] position of encoders), last (the last real token; natural for decoders), max.", DefaultValueFactory = _ => "mean" };
         var layer = new Option<string>("--layer") { Description = "Hidden state to read: last, an index (0 = embeddings, -2 = the block before the last), or mean:K (average of the last K).", DefaultValueFactory = _ => "last" };
         var normalize = new Option<bool>("--normalize") { Description = "Scale every vector to unit L2 norm (dot product = cosine similarity). A text with no tokens keeps a zero vector." };
-        var batchSize = new Option<int>("--batch-size") { Description = "Texts per forward pass; the input is read this many texts at a time.", DefaultValueFactory = _ => 32 };
-        var maxTokens = new Option<int?>("--max-tokens") { Description = "Tokens read per text (its start); default: the model's block size." };
+        var batchSize = new Option<int>("--batch-size") { Description = "Texts read at a time, and windows per forward pass.", DefaultValueFactory = _ => 32 };
+        var maxTokens = new Option<int?>("--max-tokens") { Description = "Tokens per window (framing included); default and cap: the model's block size." };
+        var maxWindows = new Option<int>("--max-windows") { Description = "Windows of --max-tokens read per text: a longer text is split into consecutive, non-overlapping windows, each run through the model, and their vectors pooled into one (mean: weighted by tokens, i.e. the mean over every token read; max: element-wise; first/last: the first/last window's). Tokens past the last window are left out; 1 reads only the text's start.", DefaultValueFactory = _ => FeatureOptions.DefaultMaxWindows };
         var device = CommonOptions.Device();
         var threads = CommonOptions.Threads();
         var command = new Command("embed", "Write one embedding per text: the pooled hidden states of a checkpoint (the representation the probes read), " +
                                            "in input order, as CSV, JSON Lines or NumPy .npy. The input is streamed, so large files never sit in memory whole.");
         command.Arguments.Add(input);
-        foreach (var o in new Option[] { model, output, format, inputFormat, textColumn, pooling, layer, normalize, batchSize, maxTokens, device, threads })
+        foreach (var o in new Option[] { model, output, format, inputFormat, textColumn, pooling, layer, normalize, batchSize, maxTokens, maxWindows, device, threads })
             command.Options.Add(o);
         command.SetAction((pr, ct) =>
         {
             CommonOptions.ApplyThreads(pr.GetValue(threads));
             var options = new FeatureOptions(ParsePooling(pr.GetValue(pooling)!), LayerSelection.Parse(pr.GetValue(layer)), pr.GetValue(batchSize),
-                pr.GetValue(maxTokens), pr.GetValue(normalize)).Validate();
+                pr.GetValue(maxTokens), pr.GetValue(normalize), pr.GetValue(maxWindows)).Validate();
             var request = new EmbedRequest(pr.GetValue(model)!, pr.GetValue(input)!, pr.GetValue(output)!, pr.GetValue(format), pr.GetValue(inputFormat),
                 pr.GetValue(textColumn), options, pr.GetValue(device)!);
             return Task.FromResult(Run(request, Console.In, pr.InvocationConfiguration.Output, Console.Error, ct));
@@ -84,12 +85,13 @@ internal static class EmbedCommand
         var dim = loaded.Config.Dim;
         var progress = new StderrProgress(progressOut);
         long count = 0;
+        var coverage = new TextCoverage();
         AtomicFile.Write(outPath, stream =>
         {
             using var source = fromStdin ? null : File.OpenRead(request.Input);
             var texts = ReadTexts(inFormat, request.TextColumn ?? "text", fromStdin ? "stdin" : request.Input, source, stdin, ct);
             using var writer = EmbeddingWriter.Create(outFormat, stream, dim);
-            foreach (var vector in loaded.Embed(texts, request.Features, progress, ct))
+            foreach (var vector in loaded.Embed(texts, request.Features, progress, ct, coverage))
             {
                 for (var j = 0; j < vector.Length; j++)
                     if (!float.IsFinite(vector[j]))
@@ -100,7 +102,7 @@ internal static class EmbedCommand
             writer.Finish();
         });
         progress.Done(count);
-        output.WriteLine($"embedded {count:N0} texts → {request.Output} ({outFormat.ToString().ToLowerInvariant()}, {count:N0} × {dim} float32, {request.Features.Describe()})");
+        output.WriteLine($"embedded {count:N0} texts → {request.Output} ({outFormat.ToString().ToLowerInvariant()}, {count:N0} × {dim} float32, {request.Features.Describe()}); {coverage.Describe()}");
         return 0;
     }
 

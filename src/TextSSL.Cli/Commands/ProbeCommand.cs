@@ -50,9 +50,11 @@ internal static class ProbeCommand
             .Sets(Probe, nameof(ProbeOptions.Baselines));
         var featureSets = new Option<string>("--features") { Description = $"Frozen feature sets probed: {ProbeMethods.FeatureSetChoices} (pretrained and TF-IDF columns side by side, each standardised; an extra method in the report). The pretrained features are always probed.", DefaultValueFactory = _ => "pretrained" }
             .Sets(Probe, nameof(ProbeOptions.FeatureSets));
-        var maxTokens = new Option<int?>("--max-tokens") { Description = "Tokens read per text (its start); default: the model's block size." }
+        var maxTokens = new Option<int?>("--max-tokens") { Description = "Tokens per window (framing included); default and cap: the model's block size." }
             .Sets(Probe, Features, nameof(FeatureOptions.MaxTokens));
-        var batchSize = new Option<int>("--batch-size") { Description = "Texts per forward pass when extracting features.", DefaultValueFactory = _ => 32 }
+        var maxWindows = new Option<int>("--max-windows") { Description = "Windows of --max-tokens read per text: a longer text is split into consecutive, non-overlapping windows, each run through the model, and their vectors pooled into one (mean: weighted by tokens, i.e. the mean over every token read; max: element-wise; first/last: the first/last window's). Tokens past the last window are left out; 1 reads only the text's start.", DefaultValueFactory = _ => FeatureOptions.DefaultMaxWindows }
+            .Sets(Probe, Features, nameof(FeatureOptions.MaxWindows));
+        var batchSize = new Option<int>("--batch-size") { Description = "Windows (texts, or pieces of longer texts) per forward pass when extracting features.", DefaultValueFactory = _ => 32 }
             .Sets(Probe, Features, nameof(FeatureOptions.BatchSize));
         var supervisedSteps = new Option<int>("--supervised-max-steps") { Description = "Step cap of each end-to-end baseline run (bounds its time).", DefaultValueFactory = _ => 300 }
             .Sets(Probe, nameof(ProbeOptions.Supervised), nameof(SupervisedOptions.MaxSteps));
@@ -71,7 +73,7 @@ internal static class ProbeCommand
             "against TF-IDF, the same network with random weights and the same network trained from scratch, on the same samples and the same test split. " +
             "Writes a label-efficiency report (Markdown, chart, CSV) and its configuration (config.json; --config repeats the run) and prints the table.");
         foreach (var o in new Option[] { model, data, textColumn, labelColumn, splitColumn, testData, testFraction, topClasses, pooling, layer, samples, experiments, baselines,
-                     featureSets, maxTokens, batchSize, supervisedSteps, tfidfFeatures, cache, outDir, device, seed, threads })
+                     featureSets, maxTokens, maxWindows, batchSize, supervisedSteps, tfidfFeatures, cache, outDir, device, seed, threads })
             command.Options.Add(o);
         var configFile = ConfigFileOption.Add(command, "a probe's config.json", model, data);
 
@@ -88,7 +90,7 @@ internal static class ProbeCommand
                     SamplesPerLabel = FewShotSampler.ParseList(pr.GetValue(samples)!),
                     Experiments = pr.GetValue(experiments),
                     Seed = pr.GetValue(seed),
-                    Features = new FeatureOptions(ParsePooling(pr.GetValue(pooling)!), LayerSelection.Parse(pr.GetValue(layer)), pr.GetValue(batchSize), pr.GetValue(maxTokens)),
+                    Features = new FeatureOptions(ParsePooling(pr.GetValue(pooling)!), LayerSelection.Parse(pr.GetValue(layer)), pr.GetValue(batchSize), pr.GetValue(maxTokens), MaxWindows: pr.GetValue(maxWindows)),
                     Baselines = ProbeMethods.ParseBaselines(pr.GetValue(baselines)!),
                     FeatureSets = ProbeMethods.ParseFeatureSets(pr.GetValue(featureSets)!),
                     Tfidf = new TfidfOptions(MaxFeatures: pr.GetValue(tfidfFeatures)),

@@ -118,17 +118,20 @@ public sealed class PretrainedModel : IDisposable
     /// Frozen features: one pooled hidden-state vector per text (the representation the probes read), as an
     /// (N, <see cref="TransformerConfig.Dim"/>) fp32 tensor on the CPU, in the order of <paramref name="texts"/>.
     /// </summary>
-    /// <param name="texts">The texts; each is encoded as in training and cut to <see cref="FeatureOptions.MaxTokens"/> (default: the block size).</param>
-    /// <param name="options">Pooling, layer, batch size; null for mean pooling of the last hidden state.</param>
+    /// <param name="texts">The texts; each is encoded as in training and read in up to <see cref="FeatureOptions.MaxWindows"/> windows of
+    /// <see cref="FeatureOptions.MaxTokens"/> (default: the block size) tokens.</param>
+    /// <param name="options">Pooling, layer, batch size, windows; null for mean pooling of the last hidden state.</param>
     /// <param name="progress">Receives (texts done, total) after each batch.</param>
     /// <param name="cancellationToken">Checked between batches.</param>
+    /// <param name="coverage">When given, counts the texts, windows, and texts windowed or cut.</param>
     /// <exception cref="OptionException">An option is out of range for this model.</exception>
     public Tensor Features(IReadOnlyList<string> texts, FeatureOptions? options = null, IProgress<(int Done, int Total)>? progress = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, TextCoverage? coverage = null)
     {
         ArgumentNullException.ThrowIfNull(texts);
-        options ??= new FeatureOptions();
-        var encoded = EncodedTexts.Encode(Tokenizer, Config, texts, options.MaxTokens, cancellationToken);
+        options = (options ?? new FeatureOptions()).Validate();
+        var encoded = EncodedTexts.Encode(Tokenizer, Config, texts, options.MaxTokens, options.MaxWindows, cancellationToken);
+        coverage?.Add(encoded);
         return FeatureExtractor.Extract(Model, encoded, options, Device, progress, cancellationToken);
     }
 
@@ -143,16 +146,17 @@ public sealed class PretrainedModel : IDisposable
     /// <param name="options">Pooling, layer, batch size, normalisation; null for mean pooling of the last hidden state.</param>
     /// <param name="progress">Receives the number of texts embedded so far after each chunk.</param>
     /// <param name="cancellationToken">Checked between chunks and batches.</param>
+    /// <param name="coverage">When given, counts the texts, windows, and texts windowed or cut, as the input is read.</param>
     /// <exception cref="OptionException">An option is out of range for this model (checked before any text is read).</exception>
     public IEnumerable<float[]> Embed(IEnumerable<string> texts, FeatureOptions? options = null, IProgress<long>? progress = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, TextCoverage? coverage = null)
     {
         ArgumentNullException.ThrowIfNull(texts);
         options = CheckEmbedOptions(options);
-        return EmbedChunks(texts, options, progress, cancellationToken);
+        return EmbedChunks(texts, options, progress, coverage, cancellationToken);
     }
 
-    private IEnumerable<float[]> EmbedChunks(IEnumerable<string> texts, FeatureOptions options, IProgress<long>? progress, CancellationToken ct)
+    private IEnumerable<float[]> EmbedChunks(IEnumerable<string> texts, FeatureOptions options, IProgress<long>? progress, TextCoverage? coverage, CancellationToken ct)
     {
         var chunk = new List<string>(options.BatchSize);
         long done = 0;
@@ -160,23 +164,24 @@ public sealed class PretrainedModel : IDisposable
         {
             chunk.Add(text);
             if (chunk.Count < options.BatchSize) continue;
-            foreach (var v in EmbedChunk(chunk, options, ct)) yield return v;
+            foreach (var v in EmbedChunk(chunk, options, coverage, ct)) yield return v;
             progress?.Report(done += chunk.Count);
             chunk.Clear();
         }
         if (chunk.Count == 0) yield break;
-        foreach (var v in EmbedChunk(chunk, options, ct)) yield return v;
+        foreach (var v in EmbedChunk(chunk, options, coverage, ct)) yield return v;
         progress?.Report(done + chunk.Count);
     }
 
-    /// <summary>The asynchronous form of <see cref="Embed(IEnumerable{string}, FeatureOptions?, IProgress{long}?, CancellationToken)"/>.</summary>
+    /// <summary>The asynchronous form of <see cref="Embed(IEnumerable{string}, FeatureOptions?, IProgress{long}?, CancellationToken, TextCoverage?)"/>.</summary>
     /// <param name="texts">The texts, read lazily.</param>
     /// <param name="options">Pooling, layer, batch size, normalisation; null for mean pooling of the last hidden state.</param>
     /// <param name="progress">Receives the number of texts embedded so far after each chunk.</param>
     /// <param name="cancellationToken">Checked between chunks and batches.</param>
+    /// <param name="coverage">When given, counts the texts, windows, and texts windowed or cut, as the input is read.</param>
     /// <exception cref="OptionException">An option is out of range for this model (checked when enumeration starts).</exception>
     public async IAsyncEnumerable<float[]> EmbedAsync(IAsyncEnumerable<string> texts, FeatureOptions? options = null, IProgress<long>? progress = null,
-        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default, TextCoverage? coverage = null)
     {
         ArgumentNullException.ThrowIfNull(texts);
         options = CheckEmbedOptions(options);
@@ -186,12 +191,12 @@ public sealed class PretrainedModel : IDisposable
         {
             chunk.Add(text);
             if (chunk.Count < options.BatchSize) continue;
-            foreach (var v in EmbedChunk(chunk, options, cancellationToken)) yield return v;
+            foreach (var v in EmbedChunk(chunk, options, coverage, cancellationToken)) yield return v;
             progress?.Report(done += chunk.Count);
             chunk.Clear();
         }
         if (chunk.Count == 0) yield break;
-        foreach (var v in EmbedChunk(chunk, options, cancellationToken)) yield return v;
+        foreach (var v in EmbedChunk(chunk, options, coverage, cancellationToken)) yield return v;
         progress?.Report(done + chunk.Count);
     }
 
@@ -202,9 +207,9 @@ public sealed class PretrainedModel : IDisposable
         return options;
     }
 
-    private float[][] EmbedChunk(List<string> texts, FeatureOptions options, CancellationToken ct)
+    private float[][] EmbedChunk(List<string> texts, FeatureOptions options, TextCoverage? coverage, CancellationToken ct)
     {
-        using var features = Features(texts, options, null, ct);
+        using var features = Features(texts, options, null, ct, coverage);
         var dim = (int)features.shape[1];
         var flat = features.data<float>().ToArray();
         var rows = new float[texts.Count][];

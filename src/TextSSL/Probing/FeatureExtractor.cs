@@ -8,46 +8,95 @@ namespace TextSSL.Probing;
 internal static class FeatureExtractor
 {
     /// <summary>
-    /// Runs <paramref name="model"/> over <paramref name="texts"/> in batches (sorted by length to limit padding)
-    /// and returns a (N, C) fp32 tensor on the CPU, in the order of the input.
+    /// Runs <paramref name="model"/> over every window of <paramref name="texts"/> in batches (sorted by length to
+    /// limit padding) and returns a (N, C) fp32 tensor on the CPU, one row per text, in the order of the input.
     /// </summary>
     /// <remarks>
     /// Sequences are right-padded. Encoders receive a padding mask; decoders need none, because a causal
     /// position never reads a later one, and pooling only ever reads real positions. A text that encoded to
-    /// no tokens gets a zero vector.
+    /// no tokens gets a zero vector. A text read in several windows gets its window vectors pooled the way the
+    /// tokens are (<see cref="CombineWindows"/>); a text of one window gets that window's vector unchanged.
+    /// L2 normalisation, when asked for, applies to the text's vector.
     /// </remarks>
     public static Tensor Extract(Transformer model, EncodedTexts texts, FeatureOptions options, Device device,
         IProgress<(int Done, int Total)>? progress = null, CancellationToken ct = default)
     {
         options.Validate();
-        var n = texts.Ids.Length;
+        var n = texts.Windows.Length;
         var dim = model.Config.Dim;
         var layers = options.EffectiveLayer.Resolve(model.Config.Layers + 1);
-        var result = new float[(long)n * dim];
-        var order = Enumerable.Range(0, n).OrderBy(i => texts.Ids[i].Length).ToArray();
+        // Every window of every text as one sequence: text i owns windows first[i] .. first[i + 1] - 1.
+        var first = new int[n + 1];
+        for (var i = 0; i < n; i++) first[i + 1] = first[i] + texts.Windows[i].Length;
+        var sequences = new EncodedTexts(texts.Windows.SelectMany(w => w).Select(w => new[] { w }).ToArray(), 0, 0, 0);
+        var total = first[n];
+        var windowVectors = new float[(long)total * dim];
+        var order = Enumerable.Range(0, total).OrderBy(i => sequences.Ids[i].Length).ToArray();
         var wasTraining = model.training;
         model.eval();
         try
         {
             using var _ = no_grad();
-            for (var start = 0; start < n; start += options.BatchSize)
+            for (var start = 0; start < total; start += options.BatchSize)
             {
                 ct.ThrowIfCancellationRequested();
-                var batch = order[start..Math.Min(n, start + options.BatchSize)];
-                var pooled = ExtractBatch(model, texts, batch, layers, options.Pooling, options.Normalize, device);
+                var batch = order[start..Math.Min(total, start + options.BatchSize)];
+                var pooled = ExtractBatch(model, sequences, batch, layers, options.Pooling, device);
                 for (var b = 0; b < batch.Length; b++)
-                    Array.Copy(pooled, (long)b * dim, result, (long)batch[b] * dim, dim);
-                progress?.Report((Math.Min(n, start + options.BatchSize), n));
+                    Array.Copy(pooled, (long)b * dim, windowVectors, (long)batch[b] * dim, dim);
+                progress?.Report(((int)((long)Math.Min(total, start + options.BatchSize) * n / Math.Max(1, total)), n));
             }
         }
         finally
         {
             if (wasTraining) model.train();
         }
-        return tensor(result, [n, dim]);
+        var result = new float[(long)n * dim];
+        for (var i = 0; i < n; i++)
+        {
+            var count = first[i + 1] - first[i];
+            if (count == 1) Array.Copy(windowVectors, (long)first[i] * dim, result, (long)i * dim, dim);
+            else CombineWindows(windowVectors.AsSpan(first[i] * dim, count * dim), texts.Windows[i], options.Pooling, result.AsSpan(i * dim, dim));
+        }
+        var features = tensor(result, [n, dim]);
+        if (!options.Normalize) return features;
+        using (features) return nn.functional.normalize(features, p: 2, dim: 1, eps: 1e-12);
     }
 
-    private static float[] ExtractBatch(Transformer model, EncodedTexts texts, int[] batch, IReadOnlyList<int> layers, Pooling pooling, bool normalize, Device device)
+    /// <summary>
+    /// One vector from a text's window vectors (<paramref name="vectors"/>: one row of <c>dim</c> per window), pooled
+    /// as the tokens were within each window: <see cref="Pooling.Mean"/> weights every window by its length, so the
+    /// result is the mean over all tokens read; <see cref="Pooling.Max"/> takes the element-wise maximum (the maximum
+    /// over all tokens); <see cref="Pooling.First"/> keeps the first window's vector (the text's first token) and
+    /// <see cref="Pooling.Last"/> the last window's (its last token read).
+    /// </summary>
+    internal static void CombineWindows(ReadOnlySpan<float> vectors, int[][] windows, Pooling pooling, Span<float> into)
+    {
+        var dim = into.Length;
+        var count = windows.Length;
+        switch (pooling)
+        {
+            case Pooling.First: vectors[..dim].CopyTo(into); return;
+            case Pooling.Last: vectors[((count - 1) * dim)..].CopyTo(into); return;
+            case Pooling.Max:
+                vectors[..dim].CopyTo(into);
+                for (var w = 1; w < count; w++)
+                    for (var j = 0; j < dim; j++) into[j] = Math.Max(into[j], vectors[w * dim + j]);
+                return;
+            case Pooling.Mean:
+                var tokens = windows.Sum(w => (double)w.Length);
+                for (var j = 0; j < dim; j++)
+                {
+                    var sum = 0.0;
+                    for (var w = 0; w < count; w++) sum += (double)vectors[w * dim + j] * windows[w].Length;
+                    into[j] = tokens > 0 ? (float)(sum / tokens) : 0f;
+                }
+                return;
+            default: throw new ArgumentOutOfRangeException(nameof(pooling));
+        }
+    }
+
+    private static float[] ExtractBatch(Transformer model, EncodedTexts texts, int[] batch, IReadOnlyList<int> layers, Pooling pooling, Device device)
     {
         using var scope = NewDisposeScope();
         var (ids, lengths) = PadBatch(texts, batch, padId: 0);
@@ -57,7 +106,6 @@ internal static class FeatureExtractor
         var states = model.HiddenStates(ids, mask);
         var hidden = layers.Count == 1 ? states[layers[0]] : stack(layers.Select(i => states[i]).ToArray()).mean([0]);
         var pooled = Pool(hidden, lengths, pooling);
-        if (normalize) pooled = nn.functional.normalize(pooled, p: 2, dim: 1, eps: 1e-12);
         return pooled.cpu().data<float>().ToArray();
     }
 

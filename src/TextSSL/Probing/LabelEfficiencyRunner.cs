@@ -33,8 +33,18 @@ public static class LabelEfficiencyRunner
         var allTexts = trainTexts.Concat(testTexts).ToList();
 
         progress?.Report($"tokenizing {allTexts.Count:N0} texts");
-        var encoded = EncodedTexts.Encode(model.Tokenizer, config, allTexts, options.Features.MaxTokens, ct);
-        if (encoded.Truncated > 0) notes.Add($"{encoded.Truncated} text(s) were longer than {Math.Min(options.Features.MaxTokens ?? config.BlockSize, config.BlockSize)} tokens and were cut to their start.");
+        var encoded = EncodedTexts.Encode(model.Tokenizer, config, allTexts, options.Features.MaxTokens, options.Features.MaxWindows, ct);
+        var window = Math.Min(options.Features.MaxTokens ?? config.BlockSize, config.BlockSize);
+        var maxWindows = options.Features.MaxWindows;
+        if (encoded.Windowed > 0)
+            notes.Add($"{encoded.Windowed:N0} of {allTexts.Count:N0} text(s) were longer than one window of {window} tokens and were read in consecutive windows " +
+                      $"(at most {maxWindows}; {encoded.WindowCount:N0} windows in all), each window's vector pooled into the text's ({options.Features.Pooling.ToString().ToLowerInvariant()}" +
+                      (options.Features.Pooling == Pooling.Mean ? ", weighted by the window's tokens" : "") + ").");
+        if (encoded.Truncated > 0)
+            notes.Add(maxWindows == 1
+                ? $"{encoded.Truncated:N0} of {allTexts.Count:N0} text(s) were longer than {window} tokens and were cut to their start (one window per text)."
+                : $"{encoded.Truncated:N0} of {allTexts.Count:N0} text(s) were longer than {maxWindows} windows of {window} tokens and were cut after the last window.");
+        if (maxWindows > 1) notes.Add("The end-to-end baselines (supervised from scratch, fine-tuned) read only each text's first window.");
         if (encoded.LossyEncoded > 0) notes.Add($"{encoded.LossyEncoded} text(s) held characters the tokenizer cannot encode; those characters were left out.");
         var encTrain = Subset(encoded, Enumerable.Range(0, trainTexts.Count));
         var encTest = Subset(encoded, Enumerable.Range(trainTexts.Count, testTexts.Count));
@@ -203,6 +213,7 @@ public static class LabelEfficiencyRunner
     /// <summary>K as text: the number, or <c>all</c>.</summary>
     public static string KText(int? k) => k?.ToString(CultureInfo.InvariantCulture) ?? "all";
 
+    // The end-to-end baselines read one sequence per text: its first window.
     private static EncodedTexts Subset(EncodedTexts texts, IEnumerable<int> rows) =>
-        new(rows.Select(i => texts.Ids[i]).ToArray(), 0, 0);
+        EncodedTexts.FromSequences(rows.Select(i => texts.Ids[i]));
 }
