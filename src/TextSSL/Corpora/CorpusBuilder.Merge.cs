@@ -127,17 +127,7 @@ public static partial class CorpusBuilder
                 progress?.Report(new BuildProgress(0, 0, done, state.Kept, writer.Tokens, done < state.ResumeFrom));
             }
             ct.ThrowIfCancellationRequested();
-            var splits = writer.Finish(ct);
-            if (splits.Values.Sum(s => s.Documents) == 0)
-            {
-                writer.Dispose();
-                DeleteWork(work);
-                throw new OptionException([nameof(SourceSpec.Format), nameof(SourceSpec.Field), nameof(SourceSpec.Boundary), nameof(CleaningOptions.MinChars), nameof(CleaningOptions.MaxChars)], state.EmptyMessage());
-            }
-            var manifest = state.Manifest(splits);
-            if (options.IncludeTokenizer) TokenizerStore.Save(tokenizer, Path.Combine(work, TokenizerDirectoryName));
-            manifest.Save(Path.Combine(work, CorpusManifest.FileName));
-            Install(work, outDir, manifest);
+            var manifest = FinishAndInstall(state, writer, work, outDir, tokenizer, ct);
             return new BuildResult(manifest, manifestPath, parts.Sum(p => p.Manifest.DocumentBytes), clock.Elapsed, checkpoint is not null);
         }
     }

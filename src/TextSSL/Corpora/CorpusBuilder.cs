@@ -62,20 +62,30 @@ public static partial class CorpusBuilder
         {
             await RunAsync(state, writer, work, hash, progress, ct).ConfigureAwait(false);
             ct.ThrowIfCancellationRequested();
-            var splits = writer.Finish(ct);
-            if (splits.Values.Sum(s => s.Documents) == 0)
-            {
-                writer.Dispose();
-                DeleteWork(work);
-                throw new OptionException([nameof(SourceSpec.Format), nameof(SourceSpec.Field), nameof(SourceSpec.Boundary), nameof(CleaningOptions.MinChars), nameof(CleaningOptions.MaxChars)], state.EmptyMessage());
-            }
-            var manifest = state.Manifest(splits);
-            // the pending manifest marks the work directory complete, so everything it installs is written first
-            if (options.IncludeTokenizer) TokenizerStore.Save(tokenizer, Path.Combine(work, TokenizerDirectoryName));
-            manifest.Save(Path.Combine(work, CorpusManifest.FileName));
-            Install(work, outDir, manifest);
+            var manifest = FinishAndInstall(state, writer, work, outDir, tokenizer, ct);
             return new BuildResult(manifest, manifestPath, state.Counter.Bytes, clock.Elapsed, checkpoint is not null);
         }
+    }
+
+    /// <summary>
+    /// Closes the shards, refuses a corpus without documents (removing the work directory), then writes the tokenizer
+    /// (when asked) and the pending manifest into the work directory and installs it as <paramref name="outDir"/>.
+    /// </summary>
+    private static CorpusManifest FinishAndInstall(RunState state, ShardWriter writer, string work, string outDir, TextTokenizer tokenizer, CancellationToken ct)
+    {
+        var splits = writer.Finish(ct);
+        if (splits.Values.Sum(s => s.Documents) == 0)
+        {
+            writer.Dispose();
+            DeleteWork(work);
+            throw new OptionException([nameof(SourceSpec.Format), nameof(SourceSpec.Field), nameof(SourceSpec.Boundary), nameof(CleaningOptions.MinChars), nameof(CleaningOptions.MaxChars)], state.EmptyMessage());
+        }
+        var manifest = state.Manifest(splits);
+        // the pending manifest marks the work directory complete, so everything it installs is written first
+        if (state.Options.IncludeTokenizer) TokenizerStore.Save(tokenizer, Path.Combine(work, TokenizerDirectoryName));
+        manifest.Save(Path.Combine(work, CorpusManifest.FileName));
+        Install(work, outDir, manifest);
+        return manifest;
     }
 
     /// <summary>Checks the numbers of <paramref name="options"/> and returns the tokenizer's end-of-text id.</summary>
